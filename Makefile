@@ -1,0 +1,44 @@
+# Canh Gác — the two commands are `make demo` and `make test`; everything they need is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK := $(PY) deploy/stack/stack.py
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint stack stack-down bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: a local stack, an agent, the collector and its API, producing real alerts.
+demo: venv
+	$(PY) deploy/demo.py
+
+## Every test: lint, types, import boundaries, unit, integration (real Kafka + Elasticsearch), end to end.
+test: venv lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+stack: venv
+	$(STACK) up
+
+stack-down:
+	$(PY) deploy/stack/stack.py down
+
+bench: venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
