@@ -1,0 +1,70 @@
+"""The baseline: the last known state of every watched path, kept in SQLite in the state directory."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import astuple, fields
+from pathlib import Path
+
+from agent.sensors.file_integrity.state import FileState
+
+_COLUMNS = tuple(field.name for field in fields(FileState))
+# Column names come from the dataclass, never from input, so building the statements is safe.
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM baseline"  # noqa: S608
+_PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS)
+_UPSERT = f"INSERT OR REPLACE INTO baseline ({', '.join(_COLUMNS)}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS baseline (
+    {", ".join(f"{name} {'TEXT PRIMARY KEY' if name == 'path' else ''}" for name in _COLUMNS)}
+) WITHOUT ROWID
+"""
+
+
+class BaselineStore:
+    """Path → :class:`FileState`, durable across agent restarts.
+
+    Not thread-safe: the sensor touches it from one worker thread only. Every ``apply`` is one
+    transaction, so a crash leaves either the old or the new state of a batch, never half of it.
+    """
+
+    def __init__(self, database: Path) -> None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def is_empty(self) -> bool:
+        return self._db.execute("SELECT 1 FROM baseline LIMIT 1").fetchone() is None
+
+    def get(self, path: str) -> FileState | None:
+        row = self._db.execute(_SELECT + " WHERE path = ?", (path,)).fetchone()
+        return FileState(*row) if row else None
+
+    def under(self, path: str) -> dict[str, FileState]:
+        """The entry for ``path`` and every entry below it (``path`` as a directory)."""
+        prefix = path.rstrip("/") + "/"
+        # '0' sorts right after '/', so the range is exactly the paths starting with prefix.
+        rows = self._db.execute(
+            _SELECT + " WHERE path = ? OR (path >= ? AND path < ?)",
+            (path, prefix, prefix[:-1] + "0"),
+        )
+        return {row[0]: FileState(*row) for row in rows}
+
+    def all(self) -> dict[str, FileState]:
+        rows = self._db.execute(_SELECT)
+        return {row[0]: FileState(*row) for row in rows}
+
+    def apply(self, upserts: Iterable[FileState], deletions: Iterable[str]) -> None:
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany("DELETE FROM baseline WHERE path = ?", ((path,) for path in deletions))
+            self._db.executemany(_UPSERT, (astuple(state) for state in upserts))
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

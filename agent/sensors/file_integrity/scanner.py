@@ -1,0 +1,90 @@
+"""Walking watched trees into file states, hashing only what may have changed, in worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
+
+from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
+from agent.sensors.file_integrity.selection import PathSelection
+from agent.sensors.file_integrity.state import FileState, state_from_stat
+
+# Below this much work a process pool costs more than it saves.
+_INLINE_MAX_FILES = 32
+_INLINE_MAX_BYTES = 32 * 1024 * 1024
+# One pool task: enough files to amortise pickling, small enough to spread over the workers.
+_TASK_MAX_FILES = 256
+_TASK_MAX_BYTES = 64 * 1024 * 1024
+
+
+class Scanner:
+    """Turns paths into :class:`FileState` s.
+
+    A file whose (size, mtime, ctime, inode) equals its known state keeps the known hash: a content
+    write always moves ctime. Hashing is CPU-bound and ``hashlib`` holds the GIL between chunks, so large
+    batches go to a process pool (started lazily with ``forkserver``, never forking a threaded agent).
+    Not thread-safe; ``close()`` stops the pool.
+    """
+
+    def __init__(self, selection: PathSelection, policy: ContentPolicy, workers: int) -> None:
+        self._selection = selection
+        self._policy = policy
+        self._workers = workers or os.cpu_count() or 1
+        self._pool: Executor | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def states_under(self, top: str, known: dict[str, FileState]) -> dict[str, FileState]:
+        """Current states of ``top`` and, for a directory, everything wanted below it."""
+        states: dict[str, FileState] = {}
+        to_read: list[FileState] = []
+        for path, st in self._selection.walk(top):
+            state = state_from_stat(path, st)
+            previous = known.get(path)
+            if state.type != "file":
+                states[path] = state
+            elif previous is not None and previous.same_stat(state):
+                states[path] = state.with_content_of(previous)
+            else:
+                to_read.append(state)
+        for state, content in zip(to_read, self._read(to_read), strict=True):
+            states[state.path] = _with_content(state, content)
+        return states
+
+    def _read(self, files: list[FileState]) -> list[Content]:
+        hashed_bytes = sum(state.size for state in files if state.size <= self._policy.max_hash_bytes)
+        if self._workers <= 1 or (len(files) <= _INLINE_MAX_FILES and hashed_bytes <= _INLINE_MAX_BYTES):
+            return [read_content(state.path, state.size, self._policy) for state in files]
+        pool = self._ensure_pool()
+        futures = [pool.submit(read_contents, task, self._policy) for task in _tasks(files, self._policy)]
+        return [content for future in futures for content in future.result()]
+
+    def _ensure_pool(self) -> Executor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        return self._pool
+
+
+def _tasks(files: list[FileState], policy: ContentPolicy) -> list[list[tuple[str, int]]]:
+    tasks: list[list[tuple[str, int]]] = [[]]
+    task_bytes = 0
+    for state in files:
+        cost = state.size if state.size <= policy.max_hash_bytes else 0
+        if tasks[-1] and (len(tasks[-1]) >= _TASK_MAX_FILES or task_bytes + cost > _TASK_MAX_BYTES):
+            tasks.append([])
+            task_bytes = 0
+        tasks[-1].append((state.path, state.size))
+        task_bytes += cost
+    return tasks
+
+
+def _with_content(state: FileState, content: Content) -> FileState:
+    return replace(
+        state, sha256=content.sha256, hash_skipped_reason=content.hash_skipped_reason, marking=content.marking
+    )
