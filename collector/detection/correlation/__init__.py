@@ -1,0 +1,54 @@
+"""Sigma correlation rules (specification 2.1) evaluated over a stream of base-rule matches.
+
+Flow: :func:`compile_correlations` turns pySigma ``SigmaCorrelationRule`` objects into a
+:class:`CorrelationSet`; each base-rule match becomes a :class:`CorrelationInput` per correlation it feeds
+(:func:`to_input`), keyed for repartitioning by :func:`routing_key`; a :class:`CorrelationTracker` consumes
+inputs and returns :class:`CorrelationMatch` es with deterministic ids. In one process,
+``CorrelationTracker.observe`` does all of it.
+"""
+
+from collector.detection.correlation.compiled import (
+    BaseRuleFeed,
+    CompiledCorrelation,
+    CorrelationCompileError,
+    CorrelationKind,
+    CorrelationSet,
+    compile_correlation,
+    compile_correlations,
+)
+from collector.detection.correlation.fields import FieldResolver, IdentityFieldResolver, PipelineFieldResolver
+from collector.detection.correlation.match import CorrelationMatch, match_id
+from collector.detection.correlation.record import (
+    CorrelationInput,
+    CorrelationInputError,
+    decode_input,
+    encode_input,
+    record_routing_key,
+    routing_key,
+    to_input,
+)
+from collector.detection.correlation.tracker import CorrelationTracker, TrackerStats
+
+__all__ = [
+    "BaseRuleFeed",
+    "CompiledCorrelation",
+    "CorrelationCompileError",
+    "CorrelationInput",
+    "CorrelationInputError",
+    "CorrelationKind",
+    "CorrelationMatch",
+    "CorrelationSet",
+    "CorrelationTracker",
+    "FieldResolver",
+    "IdentityFieldResolver",
+    "PipelineFieldResolver",
+    "TrackerStats",
+    "compile_correlation",
+    "compile_correlations",
+    "decode_input",
+    "encode_input",
+    "match_id",
+    "record_routing_key",
+    "routing_key",
+    "to_input",
+]

@@ -1,0 +1,93 @@
+"""Read-only access to one decoded event, with field lookups and their normalised forms cached.
+
+Matchers ask for a field many times per event (once per rule that names it); the view looks each field up
+once, flattens list values (``process.args``: any element may match) and keeps the lower-cased text that
+case-insensitive matching and the literal pre-filter share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    """A field named by its dotted ECS path, split once when the rule is compiled."""
+
+    dotted: str
+    parts: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.dotted.split(".")))
+
+
+def _collect(node: Any, parts: tuple[str, ...], index: int, out: list[Any]) -> None:
+    if index == len(parts):
+        if isinstance(node, list):
+            out.extend(item for item in node if item is not None)
+        elif node is not None:
+            out.append(node)
+        return
+    if isinstance(node, Mapping):
+        child = node.get(parts[index])
+        if child is not None:
+            _collect(child, parts, index + 1, out)
+    elif isinstance(node, list):  # arrays of objects: a match in any element counts
+        for item in node:
+            _collect(item, parts, index, out)
+
+
+def lookup(event: Mapping[str, Any], ref: FieldRef) -> tuple[Any, ...]:
+    """The non-null values at ``ref`` in nested ``event``; a literal dotted top-level key also counts."""
+    found: list[Any] = []
+    _collect(event, ref.parts, 0, found)
+    if not found and len(ref.parts) > 1:
+        _collect(event.get(ref.dotted), (), 0, found)
+    return tuple(found)
+
+
+def as_text(value: Any) -> str | None:
+    """The string a Sigma string pattern is compared with; ``None`` for objects, which never match one."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+class EventView:
+    """One event as matchers see it. Not thread-safe; create one per event (cheap)."""
+
+    __slots__ = ("_lowered", "_texts", "_values", "event")
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        self.event = event
+        self._values: dict[str, tuple[Any, ...]] = {}
+        self._texts: dict[str, tuple[str, ...]] = {}
+        self._lowered: dict[str, tuple[str, ...]] = {}
+
+    def values(self, ref: FieldRef) -> tuple[Any, ...]:
+        """Raw non-null values, lists flattened; empty when the field is absent or null."""
+        cached = self._values.get(ref.dotted)
+        if cached is None:
+            cached = self._values[ref.dotted] = lookup(self.event, ref)
+        return cached
+
+    def texts(self, ref: FieldRef) -> tuple[str, ...]:
+        """Values as strings (numbers and booleans rendered), objects left out."""
+        cached = self._texts.get(ref.dotted)
+        if cached is None:
+            rendered = (as_text(value) for value in self.values(ref))
+            cached = self._texts[ref.dotted] = tuple(text for text in rendered if text is not None)
+        return cached
+
+    def lowered(self, ref: FieldRef) -> tuple[str, ...]:
+        """:meth:`texts` lower-cased, for case-insensitive matching."""
+        cached = self._lowered.get(ref.dotted)
+        if cached is None:
+            cached = self._lowered[ref.dotted] = tuple(text.lower() for text in self.texts(ref))
+        return cached

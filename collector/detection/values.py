@@ -1,0 +1,240 @@
+"""Sigma values bound to one field, compiled into matchers over an :class:`EventView`.
+
+Each compiled node carries, besides its matcher, the literal *requirement* the pre-filter uses: a set of
+(field, lower-cased literal) pairs at least one of which every matching event contains, or ``None`` when
+no such set is known (regexes, numbers, negations, ...).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from ipaddress import ip_address
+from typing import Any
+
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaTimestampPart,
+    SigmaType,
+    TimestampPart,
+)
+
+from collector.detection.errors import RuleCompileError
+from collector.detection.event_view import EventView, FieldRef
+from collector.detection.regex import compile_re2
+from collector.detection.string_patterns import StringPattern, StringSet, to_pattern
+
+Matcher = Callable[[EventView], bool]
+Requirement = frozenset[tuple[str, str]] | None
+Placeholders = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    matcher: Matcher
+    requirement: Requirement
+
+
+def _never(_: EventView) -> bool:
+    return False
+
+
+_REGEX_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: "i",
+    SigmaRegularExpressionFlag.MULTILINE: "m",
+    SigmaRegularExpressionFlag.DOTALL: "s",
+}
+_COMPARE = {
+    CompareOperators.LT: operator.lt,
+    CompareOperators.LTE: operator.le,
+    CompareOperators.GT: operator.gt,
+    CompareOperators.GTE: operator.ge,
+    CompareOperators.NEQ: operator.ne,
+}
+
+
+def expand_placeholders(values: Sequence[SigmaType], placeholders: Placeholders) -> list[SigmaType]:
+    """Replace ``%name%`` stubs left by ``|expand`` with the configured values (OR-linked)."""
+
+    def replacements(placeholder: Placeholder) -> Iterator[str]:
+        if placeholder.name not in placeholders:
+            raise RuleCompileError(f"placeholder %{placeholder.name}% has no configured values")
+        yield from placeholders[placeholder.name]
+
+    out: list[SigmaType] = []
+    for value in values:
+        if isinstance(value, SigmaExpansion):
+            out.append(SigmaExpansion(expand_placeholders(value.values, placeholders)))
+        elif isinstance(value, SigmaString) and value.contains_placeholder():
+            expanded = value.replace_placeholders(replacements)
+            if isinstance(value, SigmaCasedString):
+                expanded = [SigmaCasedString.from_sigma_string(item) for item in expanded]
+            out.extend(expanded)
+        elif isinstance(value, SigmaRegularExpression) and value.contains_placeholder():
+            out.extend(value.replace_placeholders(replacements))
+        else:
+            out.append(value)
+    return out
+
+
+def _flatten(values: Sequence[SigmaType]) -> list[SigmaType]:
+    """Expansions (base64offset, windash) are OR-linked whatever links the list around them."""
+    flat: list[SigmaType] = []
+    for value in values:
+        flat.extend(_flatten(value.values) if isinstance(value, SigmaExpansion) else [value])
+    return flat
+
+
+def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Placeholders) -> Compiled:
+    """Field ``ref`` matches at least one of ``values`` (the OR list a Sigma detection item means)."""
+    flat = _flatten(expand_placeholders(values, placeholders))
+    folded: list[StringPattern] = []
+    cased: list[StringPattern] = []
+    others: list[Compiled] = []
+    for value in flat:
+        if isinstance(value, SigmaString):
+            pattern = to_pattern(value)
+            (cased if pattern.cased else folded).append(pattern)
+        else:
+            others.append(_compile_other(ref, value))
+    parts: list[Compiled] = []
+    if folded:
+        parts.append(_string_set(ref, folded, lowered=True))
+    if cased:
+        parts.append(_string_set(ref, cased, lowered=False))
+    parts.extend(others)
+    return any_of(parts)
+
+
+def any_of(parts: Sequence[Compiled]) -> Compiled:
+    if not parts:
+        return Compiled(_never, frozenset())
+    if len(parts) == 1:
+        return parts[0]
+    matchers = tuple(part.matcher for part in parts)
+    requirement: Requirement = frozenset()
+    for part in parts:
+        requirement = None if requirement is None or part.requirement is None else requirement | part.requirement
+    return Compiled(lambda view: any(matcher(view) for matcher in matchers), requirement)
+
+
+def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
+    strings = StringSet(patterns)
+    literals = [pattern.required_literal for pattern in patterns]
+    requirement = None if any(not literal for literal in literals) else frozenset((ref.dotted, x) for x in literals)
+    if lowered:
+        return Compiled(lambda view: strings.matches_any(view.lowered(ref)), requirement)
+    return Compiled(lambda view: strings.matches_any(view.texts(ref)), requirement)
+
+
+def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
+    # SigmaBool before SigmaNumber-like checks: the order of these tests is significant only for them.
+    if isinstance(value, SigmaNull):
+        return Compiled(lambda view: not view.values(ref), None)
+    if isinstance(value, SigmaExists):
+        wanted = bool(value.exists)
+        return Compiled(lambda view: bool(view.values(ref)) is wanted, None)
+    if isinstance(value, SigmaRegularExpression):
+        flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
+        regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
+        return Compiled(lambda view: any(regex.search(t) is not None for t in view.texts(ref)), None)
+    if isinstance(value, SigmaCIDRExpression):
+        network = value.network
+        return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), None)
+    if isinstance(value, SigmaTimestampPart):
+        part, number = value.timestamp_part, value.number
+        return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), None)
+    if isinstance(value, SigmaNumber):
+        number = value.number
+        return Compiled(lambda view: any(_as_number(v) == number for v in view.values(ref)), None)
+    if isinstance(value, SigmaBool):
+        wanted_bool = bool(value.boolean)
+        return Compiled(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)), None)
+    if isinstance(value, SigmaCompareExpression):
+        compare, bound = _COMPARE[value.op], value.number.number
+
+        def compares(view: EventView) -> bool:
+            numbers = (_as_number(v) for v in view.values(ref))
+            return any(n is not None and compare(n, bound) for n in numbers)
+
+        return Compiled(compares, None)
+    if isinstance(value, SigmaFieldReference):
+        return Compiled(_field_reference(ref, value), None)
+    raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
+
+
+def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:
+    other = FieldRef(value.field)
+    if value.starts_with and value.ends_with:
+        test: Callable[[str, str], bool] = lambda mine, theirs: theirs in mine  # noqa: E731
+    elif value.starts_with:
+        test = str.startswith
+    elif value.ends_with:
+        test = str.endswith
+    else:
+        test = str.__eq__
+    return lambda view: any(test(mine, theirs) for mine in view.lowered(ref) for theirs in view.lowered(other))
+
+
+def _in_network(text: str, network: Any) -> bool:
+    try:
+        return ip_address(text.strip()) in network
+    except ValueError:
+        return False
+
+
+def _as_number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text, 0) if text.lower().startswith("0x") else float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _time_part(value: Any, part: TimestampPart) -> int | None:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str):
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        else:
+            return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return {
+        TimestampPart.MINUTE: moment.minute,
+        TimestampPart.HOUR: moment.hour,
+        TimestampPart.DAY: moment.day,
+        TimestampPart.WEEK: moment.isocalendar().week,
+        TimestampPart.MONTH: moment.month,
+        TimestampPart.YEAR: moment.year,
+    }[part]
