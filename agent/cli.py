@@ -1,0 +1,67 @@
+"""``canhgac-agent``: ``run`` the agent, or ``check-config`` to validate and print the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from agent.config import DEFAULT_CONFIG_PATH, AgentConfig, ConfigError, load_config
+
+EXIT_CONFIG_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        config = load_config(arguments.config)
+        from agent.service import check_sensors
+
+        check_sensors(config)
+    except ConfigError as error:
+        print(f"configuration {arguments.config} is not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if arguments.command == "check-config":
+        print(render_config(config), end="")
+        return 0
+    return _run(config)
+
+
+def render_config(config: AgentConfig) -> str:
+    """The effective configuration as YAML (the password itself is never in it, only its file)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def _run(config: AgentConfig) -> int:
+    from agent.jsonlog import configure_logging
+    from agent.service import run_agent, run_event_loop
+
+    configure_logging(config.logging.level)
+    run_event_loop(lambda: run_agent(config))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="canhgac-agent", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("run", "run the agent until SIGTERM"),
+        ("check-config", "validate the configuration and print it with defaults and overrides applied"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument(
+            "--config",
+            type=Path,
+            default=DEFAULT_CONFIG_PATH,
+            help=f"YAML file (default {DEFAULT_CONFIG_PATH})",
+        )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

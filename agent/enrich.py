@@ -1,0 +1,101 @@
+"""Turning a sensor's observation into a contract event: identity, ids, time of creation, validation.
+
+The event's ``event.sequence`` is left at 0 here and set by the spool, inside the transaction that stores
+the event (see :mod:`agent.spool`), so that numbers are never reused and gaps mean loss. An observation
+that does not make a valid contract event is rejected here, before it consumes a sequence number, with
+a reason naming the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.identity import Identity
+from agent.sensors.base import Observation
+from event_contract import Dataset, DecodeError, Event, encode_event, event_from_dict, message_key
+
+RUNTIME_OWNED = frozenset({"@timestamp", "host", "agent", "organization", "ecs"})
+"""Top-level groups only the runtime writes; a sensor that sets them has a bug."""
+
+RUNTIME_OWNED_EVENT_FIELDS = frozenset({"id", "sequence", "dataset", "kind", "created"})
+SUPERSEDED_DATASETS = frozenset({Dataset.HEARTBEAT})
+"""Datasets whose older events a newer one makes redundant: the spool drops these first when full."""
+
+
+class InvalidObservation(ValueError):
+    """An observation the runtime cannot turn into a contract event; ``reason`` is safe to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """A validated event waiting for its sequence number (implements :class:`agent.spool.Spoolable`)."""
+
+    event: Event
+    key: bytes
+    droppable: bool
+
+    def render(self, sequence: int) -> bytes:
+        meta = self.event.event.model_copy(update={"sequence": sequence})
+        return encode_event(self.event.model_copy(update={"event": meta}))
+
+
+class Enricher:
+    """Stamps observations with this agent's identity. Stateless apart from the identity; never blocks."""
+
+    def __init__(self, identity: Identity) -> None:
+        self._identity = identity
+        self._key = message_key(identity.host.id)
+
+    def enrich(self, observation: Observation) -> PendingEvent:
+        document = self._document(observation)
+        try:
+            event = event_from_dict(document)
+        except DecodeError as error:
+            raise InvalidObservation(error.reason) from None
+        return PendingEvent(event, self._key, observation.dataset in SUPERSEDED_DATASETS)
+
+    def _document(self, observation: Observation) -> dict[str, Any]:
+        fields = dict(observation.fields)
+        clashing = RUNTIME_OWNED & fields.keys()
+        if clashing:
+            raise InvalidObservation(f"observation sets runtime-owned fields: {', '.join(sorted(clashing))}")
+        sensor_meta = fields.pop("event", None) or {}
+        sensor_extra = fields.pop("canhgac", None) or {}
+        if not isinstance(sensor_meta, dict) or not isinstance(sensor_extra, dict):
+            raise InvalidObservation("observation fields 'event' and 'canhgac' must be mappings")
+        clashing = RUNTIME_OWNED_EVENT_FIELDS & sensor_meta.keys()
+        if clashing:
+            names = ", ".join(f"event.{name}" for name in sorted(clashing))
+            raise InvalidObservation(f"observation sets runtime-owned fields: {names}")
+        meta: dict[str, Any] = {
+            **sensor_meta,
+            "id": str(uuid.uuid4()),
+            "kind": "state" if observation.dataset == Dataset.HEARTBEAT else "event",
+            "category": list(observation.category),
+            "type": list(observation.type),
+            "action": observation.action,
+            "dataset": observation.dataset.value,
+            "sequence": 0,
+            "created": datetime.now(UTC),
+        }
+        if observation.outcome is not None:
+            meta["outcome"] = observation.outcome
+        document: dict[str, Any] = {
+            **fields,
+            "@timestamp": observation.timestamp,
+            "event": meta,
+            "host": self._identity.host,
+            "agent": self._identity.agent,
+            "organization": self._identity.organization,
+            "canhgac": {**sensor_extra, "system": self._identity.system},
+        }
+        if observation.message is not None:
+            document["message"] = observation.message
+        return document

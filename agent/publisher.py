@@ -1,0 +1,120 @@
+"""Sending spooled events to Kafka and learning which ones the brokers acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
+
+from agent.config import KafkaConfig
+from agent.spool import SpooledEvent
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 5.0
+"""How long closing a producer may take; with the brokers gone its flush would otherwise hang."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """How a batch fared: the first ``acknowledged`` events of it are durably in Kafka (acks=all); if
+    ``error`` is set, the rest are not known to be and must be sent again."""
+
+    acknowledged: int
+    error: BaseException | None = None
+
+
+class Publisher(Protocol):
+    """A connection to the events topic.
+
+    Lifecycle: ``start()`` connects and raises if it cannot (the caller retries with backoff); then
+    ``publish()`` any number of times; ``stop()`` always, even after a failed start. After an
+    acknowledgement with an error the caller stops and starts the publisher before sending again, so a
+    fresh producer session resends from the first unacknowledged event and order is kept.
+    """
+
+    async def start(self) -> None: ...
+
+    async def publish(self, batch: Sequence[SpooledEvent]) -> Acknowledgement:
+        """Send ``batch`` in order and wait for every acknowledgement. Never raises for a send failure."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class KafkaPublisher:
+    """A :class:`Publisher` on aiokafka: ``acks=all``, idempotent (no duplicates from its own retries,
+    order kept within a partition), gzip (needs no extra library), key = host id."""
+
+    def __init__(self, config: KafkaConfig) -> None:
+        self._config = config
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(**producer_options(self._config))
+        try:
+            await producer.start()
+        except BaseException:
+            await _stop_quietly(producer)
+            raise
+        self._producer = producer
+
+    async def publish(self, batch: Sequence[SpooledEvent]) -> Acknowledgement:
+        producer = self._producer
+        if producer is None:
+            return Acknowledgement(0, RuntimeError("publisher is not started"))
+        pending: list[asyncio.Future[Any]] = []
+        send_error: BaseException | None = None
+        try:
+            for row in batch:
+                pending.append(await producer.send(self._config.topic, row.payload, key=row.key))
+        except Exception as error:  # aiokafka raises several families; all mean "not sent"
+            send_error = error
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        acknowledged = 0
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                return Acknowledgement(acknowledged, outcome)
+            acknowledged += 1
+        return Acknowledgement(acknowledged, send_error)
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await _stop_quietly(producer)
+
+
+def producer_options(config: KafkaConfig) -> dict[str, Any]:
+    """aiokafka keyword arguments for ``config``. Reads the password file; never log the result."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": config.bootstrap,
+        "client_id": config.client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": None if config.compression == "none" else config.compression,
+        "linger_ms": config.linger_ms,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": int(config.request_timeout_s * 1000),
+        "retry_backoff_ms": 200,
+        "security_protocol": config.security_protocol,
+    }
+    if config.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=str(config.cafile) if config.cafile else None)
+    if config.security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = config.sasl_mechanism or "PLAIN"
+        options["sasl_plain_username"] = config.username
+        if config.password_file is not None:
+            options["sasl_plain_password"] = config.password_file.read_text(encoding="utf-8").strip()
+    return options
+
+
+async def _stop_quietly(producer: AIOKafkaProducer) -> None:
+    try:
+        await asyncio.wait_for(producer.stop(), STOP_TIMEOUT_S)
+    except Exception as error:  # closing a broken connection may fail in many ways; none matters
+        log.debug("producer stop failed", extra={"error": repr(error)})

@@ -1,0 +1,92 @@
+"""Where sensors plug in: the ``sensors:`` section of the configuration names them, this table finds them.
+
+Each entry names a package exporting a sensor class constructed as ``SensorClass(config, state_dir)`` and
+its pydantic configuration class. Packages are imported only when configured, so a build without one
+(or a server that enables only some) loads nothing it does not use. A section may say ``enabled: false``
+to switch a sensor off without deleting its settings. To add a sensor: add a line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from agent.config import AgentConfig, describe_validation_error
+from agent.sensors.base import Sensor
+
+
+@dataclass(frozen=True, slots=True)
+class SensorPlugin:
+    module: str
+    sensor_class: str
+    config_class: str
+
+
+REGISTRY: Mapping[str, SensorPlugin] = {
+    "file_integrity": SensorPlugin(
+        "agent.sensors.file_integrity", "FileIntegritySensor", "FileIntegrityConfig"
+    ),
+    "process": SensorPlugin("agent.sensors.process", "ProcessSensor", "ProcessConfig"),
+    "login": SensorPlugin("agent.sensors.login", "LoginSensor", "LoginConfig"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredSensor:
+    name: str
+    plugin: SensorPlugin
+    config: BaseModel
+
+
+def configured_sensors(config: AgentConfig) -> tuple[list[ConfiguredSensor], list[str]]:
+    """Validate each enabled sensor's section with its own configuration class.
+
+    Returns the sensors and the problems, each naming its key (``sensors.process.interval_s: ...``).
+    """
+    found: list[ConfiguredSensor] = []
+    problems: list[str] = []
+    for name, section in config.sensors.items():
+        settings = dict(section or {})
+        enabled = settings.pop("enabled", True)
+        if enabled is False:
+            continue
+        if enabled is not True:
+            problems.append(f"sensors.{name}.enabled: must be true or false")
+            continue
+        plugin = REGISTRY.get(name)
+        if plugin is None:
+            known = ", ".join(sorted(REGISTRY))
+            problems.append(f"sensors.{name}: unknown sensor; known: {known}")
+            continue
+        try:
+            config_class = _attribute(plugin.module, plugin.config_class)
+        except ImportError as error:
+            problems.append(f"sensors.{name}: not available in this installation ({error})")
+            continue
+        try:
+            found.append(ConfiguredSensor(name, plugin, config_class.model_validate(settings)))
+        except ValidationError as error:
+            problems.extend(describe_validation_error(error, prefix=f"sensors.{name}"))
+    return found, problems
+
+
+def build_sensor(configured: ConfiguredSensor, state_dir: Path) -> Sensor:
+    """Construct one sensor; its own state lives under ``state_dir/<name>``."""
+    sensor_class = _attribute(configured.plugin.module, configured.plugin.sensor_class)
+    directory = state_dir / configured.name
+    directory.mkdir(parents=True, exist_ok=True)
+    sensor: Sensor = sensor_class(configured.config, directory)
+    return sensor
+
+
+def _attribute(module_name: str, attribute: str) -> Any:
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"{module_name} has no {attribute}") from None

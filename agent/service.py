@@ -1,0 +1,67 @@
+"""The agent as a service: assemble the real components from the configuration and run until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from agent.config import AgentConfig, ConfigError
+from agent.identity import detect_identity
+from agent.publisher import KafkaPublisher
+from agent.runtime import AgentRuntime
+from agent.sensor_registry import build_sensor, configured_sensors
+from agent.sensors.base import Sensor
+from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+
+log = logging.getLogger(__name__)
+
+
+def check_sensors(config: AgentConfig) -> None:
+    """Raise :class:`ConfigError` if a configured sensor is unknown, unavailable or misconfigured."""
+    _, problems = configured_sensors(config)
+    if problems:
+        raise ConfigError(problems)
+
+
+async def run_agent(config: AgentConfig, extra_sensors: Sequence[Sensor] = ()) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully (see :class:`AgentRuntime`)."""
+    configured, problems = configured_sensors(config)
+    if problems:
+        raise ConfigError(problems)
+    identity = detect_identity(config)
+    sensors = [build_sensor(entry, config.state_dir) for entry in configured]
+    spool = Spool(
+        config.state_dir / SPOOL_FILE, config.spool.max_rows, config.spool.max_bytes, config.spool.policy
+    )
+    log.info(
+        "identity",
+        extra={
+            "host.id": identity.host.id,
+            "host.name": identity.host.name,
+            "agent.id": identity.agent.id,
+            "agent.version": identity.agent.version,
+            "spool.depth": spool.stats().depth,
+            "event.sequence.next": spool.next_sequence(),
+        },
+    )
+    runtime = AgentRuntime(
+        config, identity, [*sensors, *extra_sensors], AsyncSpool(spool), KafkaPublisher(config.kafka)
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await runtime.run(stop)
+
+
+def run_event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``main`` on uvloop when it is installed, else on the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+        return
+    uvloop.run(main())
