@@ -81,9 +81,9 @@ def evaluate(correlation: CompiledCorrelation, entries: Sequence[Entry]) -> Outc
         else:
             satisfied = condition.holds(float(len(present)))
         return Outcome(float(len(present)), entries) if satisfied else None
-    aggregate = _aggregate(correlation, entries)
-    if aggregate is not None and isinstance(condition, Threshold) and condition.holds(aggregate):
-        return Outcome(aggregate, entries)
+    value = _aggregate(correlation, entries)
+    if value is not None and isinstance(condition, Threshold) and condition.holds(value):
+        return Outcome(value, entries)
     return None
 
 
