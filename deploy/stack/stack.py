@@ -62,7 +62,8 @@ def cache_dir() -> Path:
 
 def state_dir(name: str) -> Path:
     # Not /root: the Elasticsearch user must reach its data directory. /var/tmp survives reboots.
-    base = Path("/var/tmp/canhgac") if is_root()  # noqa: S108 else Path.home() / ".local" / "state" / "canhgac"
+    private = Path.home() / ".local" / "state" / "canhgac"
+    base = Path("/var/tmp/canhgac") if is_root() else private  # noqa: S108
     return Path(os.environ.get("CANHGAC_STACK_DIR", base / f"stack-{name}"))
 
 
