@@ -10,6 +10,7 @@ with or without a pipeline.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from sigma.processing.pipeline import ProcessingPipeline
@@ -43,6 +44,11 @@ class PipelineFieldResolver:
 
     def __init__(self, pipeline: ProcessingPipeline) -> None:
         self._pipeline = pipeline
+
+    @classmethod
+    def from_path(cls, path: Path) -> PipelineFieldResolver:
+        """The resolver for a pipeline YAML file, e.g. ``rules/pipelines/linux-ecs.yml``."""
+        return cls(ProcessingPipeline.from_yaml(path.read_text(encoding="utf-8"), source_path=str(path)))
 
     def resolve(self, base_rule: SigmaRule, field: str) -> tuple[str, ...]:
         probe = SigmaRule.from_dict(
