@@ -1,0 +1,169 @@
+"""The spool: order, deletion after acknowledgement, the cap policies, durability across crashes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agent.spool import SPOOL_FILE, CapPolicy, Spool
+
+
+@dataclass(frozen=True)
+class Item:
+    """A spoolable whose payload records the sequence it was given, so tests can check numbering."""
+
+    name: str
+    droppable: bool = False
+    key: bytes = b"host-1"
+
+    def render(self, sequence: int) -> bytes:
+        return f"{sequence}:{self.name}".encode()
+
+
+def open_spool(
+    path: Path, max_rows: int = 1000, max_bytes: int = 10**9, policy: str = "drop_oldest"
+) -> Spool:
+    return Spool(path / SPOOL_FILE, max_rows=max_rows, max_bytes=max_bytes, policy=policy)  # type: ignore[arg-type]
+
+
+def test_events_come_out_in_sequence_order_with_their_number_rendered(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item("a"), Item("b")])
+    spool.append([Item("c")])
+
+    rows = spool.read(10)
+
+    assert [row.sequence for row in rows] == [1, 2, 3]
+    assert [row.payload for row in rows] == [b"1:a", b"2:b", b"3:c"]
+    assert spool.read(2)[-1].sequence == 2
+
+
+def test_delete_through_removes_only_acknowledged_rows(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item(str(n)) for n in range(5)])
+
+    assert spool.delete_through(3) == 3
+
+    assert [row.sequence for row in spool.read(10)] == [4, 5]
+    stats = spool.stats()
+    assert stats.depth == 2
+    assert stats.bytes == sum(len(row.key) + len(row.payload) for row in spool.read(10))
+
+
+def test_sequence_continues_after_reopen_even_when_the_spool_was_emptied(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item("a"), Item("b")])
+    spool.delete_through(2)
+    spool.close()
+
+    reopened = open_spool(tmp_path)
+    result = reopened.append([Item("c")])
+
+    assert (result.first_sequence, result.last_sequence) == (3, 3)
+    assert reopened.read(10)[0].payload == b"3:c"
+
+
+def test_drop_oldest_drops_heartbeats_before_security_events_and_counts_them(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_rows=4)
+    spool.append(
+        [Item("login-1"), Item("hb-1", droppable=True), Item("login-2"), Item("hb-2", droppable=True)]
+    )
+
+    result = spool.append([Item("login-3")])
+
+    # Over the cap by one: freeing down to 95 % of 4 rows (3) removes the two heartbeats, oldest first.
+    assert result.dropped == 2
+    assert [row.payload for row in spool.read(10)] == [b"1:login-1", b"3:login-2", b"5:login-3"]
+    assert spool.stats().dropped == 2
+
+
+def test_drop_oldest_then_drops_oldest_events_and_keeps_the_newest(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_rows=10)
+    spool.append([Item(f"e{n}") for n in range(10)])
+
+    result = spool.append([Item("newest")])
+
+    assert result.dropped == 2  # 11 rows down to 9 (95 % of 10)
+    rows = spool.read(20)
+    assert rows[0].sequence == 3
+    assert rows[-1].payload == b"11:newest"
+
+
+def test_refuse_new_keeps_spooled_events_and_gaps_the_sequence(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_rows=3, policy="refuse_new")
+    spool.append([Item("a"), Item("b")])
+
+    result = spool.append([Item("c"), Item("d"), Item("e")])
+
+    assert (result.spooled, result.dropped) == (1, 2)
+    assert [row.payload for row in spool.read(10)] == [b"1:a", b"2:b", b"3:c"]
+    spool.delete_through(3)
+    assert spool.append([Item("f")]).first_sequence == 6  # refused events used 4 and 5: the gap shows loss
+
+
+def test_byte_cap_is_enforced(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_bytes=100)
+    spool.append([Item("x" * 30) for _ in range(5)])
+
+    stats = spool.stats()
+
+    assert stats.bytes <= 100
+    assert stats.dropped == 5 - stats.depth
+
+
+def test_dropped_count_survives_reopen(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_rows=1, policy="refuse_new")
+    spool.append([Item("a"), Item("b")])
+    spool.close()
+
+    assert open_spool(tmp_path, max_rows=1, policy="refuse_new").stats().dropped == 1
+
+
+def test_committed_events_are_visible_to_a_second_connection(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item("a"), Item("b")])
+
+    other = sqlite3.connect(tmp_path / SPOOL_FILE)
+    try:
+        rows = other.execute("SELECT sequence, payload FROM events ORDER BY sequence").fetchall()
+        mode = other.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        other.close()
+
+    assert rows == [(1, b"1:a"), (2, b"2:b")]
+    assert mode == "wal"
+
+
+def test_kill_9_right_after_append_loses_nothing(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_spool import Item, open_spool
+        from pathlib import Path
+        spool = open_spool(Path({str(tmp_path)!r}))
+        for batch in range(20):
+            spool.append([Item(f"{{batch}}-{{n}}") for n in range(50)])
+        spool.delete_through(100)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    process = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    assert process.returncode == -9
+
+    spool = open_spool(tmp_path)
+    rows = spool.read(10_000)
+
+    assert [row.sequence for row in rows] == list(range(101, 1001))
+    assert spool.append([Item("after")]).first_sequence == 1001
+
+
+@pytest.mark.parametrize("policy", ["drop_oldest", "refuse_new"])
+def test_stats_report_the_policy(tmp_path: Path, policy: CapPolicy) -> None:
+    assert open_spool(tmp_path, policy=policy).stats().policy == policy
