@@ -33,13 +33,13 @@ class _StrictLoader(yaml.CSafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep)  # type: ignore[no-untyped-call]
+        return super().construct_mapping(node, deep)
 
 
 def _expanded_size(root: yaml.Node, limit: int) -> int:
@@ -66,8 +66,8 @@ def load_documents(text: str, *, max_nodes: int = MAX_EXPANDED_NODES) -> list[An
     loader = _StrictLoader(text)
     documents: list[Any] = []
     try:
-        while loader.check_node():  # type: ignore[no-untyped-call]
-            node = loader.get_node()  # type: ignore[no-untyped-call]
+        while loader.check_node():
+            node = loader.get_node()
             if node is None:
                 continue
             if _expanded_size(node, max_nodes) > max_nodes:
@@ -75,7 +75,7 @@ def load_documents(text: str, *, max_nodes: int = MAX_EXPANDED_NODES) -> list[An
                     f"document expands to more than {max_nodes} YAML nodes (alias bomb?)",
                     node.start_mark.line + 1,
                 )
-            documents.append(loader.construct_document(node))  # type: ignore[no-untyped-call]
+            documents.append(loader.construct_document(node))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or str(error)
@@ -85,7 +85,7 @@ def load_documents(text: str, *, max_nodes: int = MAX_EXPANDED_NODES) -> list[An
     except RecursionError:
         raise BoundedYamlError("YAML nesting too deep") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return documents
 
 

@@ -21,10 +21,11 @@ from sigma.conditions import (
 )
 from sigma.types import SigmaNumber, SigmaRegularExpression, SigmaString, SigmaType
 
+from collector.detection.compiled import Compiled, all_of, any_of, negate
 from collector.detection.errors import RuleCompileError
-from collector.detection.event_view import EventView, FieldRef
+from collector.detection.event_view import FieldRef
 from collector.detection.string_patterns import as_keyword
-from collector.detection.values import Compiled, Placeholders, Requirement, any_of, compile_any_of
+from collector.detection.values import Placeholders, compile_any_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +49,11 @@ class ConditionCompiler:
 
     def compile(self, node: Any) -> Compiled:
         if isinstance(node, ConditionAND):
-            return _all_of([self.compile(arg) for arg in node.args])
+            return all_of([self.compile(arg) for arg in node.args])
         if isinstance(node, ConditionOR):
             return self._compile_or(node.args)
         if isinstance(node, ConditionNOT):
-            inner = self.compile(node.args[0]).matcher
-            return Compiled(lambda view: not inner(view), None)
+            return negate(self.compile(node.args[0]))
         if isinstance(node, ConditionFieldEqualsValueExpression):
             return compile_any_of(self._ref(node.field), [node.value], self._placeholders)
         if isinstance(node, ConditionValueExpression):
@@ -90,23 +90,3 @@ class ConditionCompiler:
         if ref is None:
             ref = self._refs[field_name] = FieldRef(field_name)
         return ref
-
-
-def _all_of(parts: Sequence[Compiled]) -> Compiled:
-    if len(parts) == 1:
-        return parts[0]
-    matchers = tuple(part.matcher for part in parts)
-
-    def all_match(view: EventView) -> bool:
-        return all(matcher(view) for matcher in matchers)
-
-    return Compiled(all_match, _most_selective([part.requirement for part in parts]))
-
-
-def _most_selective(requirements: Sequence[Requirement]) -> Requirement:
-    """Any one child's requirement is necessary for an AND; keep the one with the longest shortest literal
-    (short literals such as "/" hit nearly every event), then the fewest alternatives."""
-    known = [r for r in requirements if r is not None]
-    if not known:
-        return None
-    return max(known, key=lambda r: (min((len(lit) for _, lit in r), default=0), -len(r)))

@@ -109,9 +109,8 @@ class DetectionEngine:
         if route is None:
             return []
         view = EventView(event)
-        return [
-            RuleMatch(rule, event) for rule in self._indexes[route.name].candidates(view) if rule.matcher(view)
-        ]
+        candidates = self._indexes[route.name].candidates(view)
+        return [RuleMatch(rule, event) for rule in candidates if rule.matcher(view)]
 
     def rules_of_route(self, route_name: str) -> tuple[CompiledRule, ...]:
         return self._indexes[route_name].rules

@@ -41,9 +41,26 @@ def _collect(node: Any, parts: tuple[str, ...], index: int, out: list[Any]) -> N
 
 def lookup(event: Mapping[str, Any], ref: FieldRef) -> tuple[Any, ...]:
     """The non-null values at ``ref`` in nested ``event``; a literal dotted top-level key also counts."""
+    node: Any = event
+    for part in ref.parts:  # fast path: plain nested dicts, as decoded JSON is
+        if type(node) is not dict:
+            break
+        node = node.get(part)
+    else:
+        if node is None:
+            return _absent_or_flat(event, ref)
+        if type(node) is str:
+            return (node,)
     found: list[Any] = []
     _collect(event, ref.parts, 0, found)
-    if not found and len(ref.parts) > 1:
+    if not found:
+        return _absent_or_flat(event, ref)
+    return tuple(found)
+
+
+def _absent_or_flat(event: Mapping[str, Any], ref: FieldRef) -> tuple[Any, ...]:
+    found: list[Any] = []
+    if len(ref.parts) > 1:
         _collect(event.get(ref.dotted), (), 0, found)
     return tuple(found)
 
@@ -81,13 +98,24 @@ class EventView:
         """Values as strings (numbers and booleans rendered), objects left out."""
         cached = self._texts.get(ref.dotted)
         if cached is None:
-            rendered = (as_text(value) for value in self.values(ref))
-            cached = self._texts[ref.dotted] = tuple(text for text in rendered if text is not None)
+            values = self.values(ref)
+            if len(values) == 1 and type(values[0]) is str:  # the usual case, kept off the slow path
+                cached = values
+            else:
+                cached = tuple(text for text in map(as_text, values) if text is not None)
+            self._texts[ref.dotted] = cached
         return cached
 
     def lowered(self, ref: FieldRef) -> tuple[str, ...]:
         """:meth:`texts` lower-cased, for case-insensitive matching."""
         cached = self._lowered.get(ref.dotted)
         if cached is None:
-            cached = self._lowered[ref.dotted] = tuple(text.lower() for text in self.texts(ref))
+            texts = self.texts(ref)
+            if not texts:
+                cached = texts
+            elif len(texts) == 1:
+                cached = (texts[0].lower(),)
+            else:
+                cached = tuple(text.lower() for text in texts)
+            self._lowered[ref.dotted] = cached
         return cached

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collector.detection.compiled import Matcher
 from collector.detection.event_view import EventView
-from collector.detection.values import Matcher, Requirement
+from collector.detection.requirements import Requirement
 
 
 @dataclass(frozen=True, slots=True)

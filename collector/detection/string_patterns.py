@@ -92,7 +92,7 @@ class StringSet:
         self.prefixes = tuple(p.literal for p in by_shape[Shape.PREFIX])
         self.suffixes = tuple(p.literal for p in by_shape[Shape.SUFFIX])
         self.contains = tuple(p.literal for p in by_shape[Shape.CONTAINS])
-        self.regexes = tuple(p.regex for p in by_shape[Shape.WILDCARD])
+        self.regexes = tuple(p.regex for p in by_shape[Shape.WILDCARD] if p.regex is not None)
 
     def matches_any(self, texts: Sequence[str]) -> bool:
         for text in texts:

@@ -1,15 +1,13 @@
 """Sigma values bound to one field, compiled into matchers over an :class:`EventView`.
 
-Each compiled node carries, besides its matcher, the literal *requirement* the pre-filter uses: a set of
-(field, lower-cased literal) pairs at least one of which every matching event contains, or ``None`` when
-no such set is known (regexes, numbers, negations, ...).
+String values also yield the literals the pre-filter needs (see :mod:`collector.detection.requirements`);
+regexes, numbers, CIDRs and the like yield none.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import Any
@@ -34,24 +32,14 @@ from sigma.types import (
     TimestampPart,
 )
 
+from collector.detection.compiled import Compiled, Matcher, any_of
 from collector.detection.errors import RuleCompileError
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import compile_re2
+from collector.detection.requirements import UNKNOWN, literal_clause
 from collector.detection.string_patterns import StringPattern, StringSet, to_pattern
 
-Matcher = Callable[[EventView], bool]
-Requirement = frozenset[tuple[str, str]] | None
 Placeholders = Mapping[str, Sequence[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    matcher: Matcher
-    requirement: Requirement
-
-
-def _never(_: EventView) -> bool:
-    return False
 
 
 _REGEX_FLAGS = {
@@ -121,22 +109,9 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
     return any_of(parts)
 
 
-def any_of(parts: Sequence[Compiled]) -> Compiled:
-    if not parts:
-        return Compiled(_never, frozenset())
-    if len(parts) == 1:
-        return parts[0]
-    matchers = tuple(part.matcher for part in parts)
-    requirement: Requirement = frozenset()
-    for part in parts:
-        requirement = None if requirement is None or part.requirement is None else requirement | part.requirement
-    return Compiled(lambda view: any(matcher(view) for matcher in matchers), requirement)
-
-
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
     strings = StringSet(patterns)
-    literals = [pattern.required_literal for pattern in patterns]
-    requirement = None if any(not literal for literal in literals) else frozenset((ref.dotted, x) for x in literals)
+    requirement = literal_clause(ref.dotted, (pattern.required_literal for pattern in patterns))
     if lowered:
         return Compiled(lambda view: strings.matches_any(view.lowered(ref)), requirement)
     return Compiled(lambda view: strings.matches_any(view.texts(ref)), requirement)
@@ -145,26 +120,26 @@ def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) 
 def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     # SigmaBool before SigmaNumber-like checks: the order of these tests is significant only for them.
     if isinstance(value, SigmaNull):
-        return Compiled(lambda view: not view.values(ref), None)
+        return Compiled(lambda view: not view.values(ref), UNKNOWN)
     if isinstance(value, SigmaExists):
         wanted = bool(value.exists)
-        return Compiled(lambda view: bool(view.values(ref)) is wanted, None)
+        return Compiled(lambda view: bool(view.values(ref)) is wanted, UNKNOWN)
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        return Compiled(lambda view: any(regex.search(t) is not None for t in view.texts(ref)), None)
+        return Compiled(lambda view: any(regex.search(t) is not None for t in view.texts(ref)), UNKNOWN)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
-        return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), None)
+        return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), UNKNOWN)
     if isinstance(value, SigmaTimestampPart):
         part, number = value.timestamp_part, value.number
-        return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), None)
+        return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaNumber):
         number = value.number
-        return Compiled(lambda view: any(_as_number(v) == number for v in view.values(ref)), None)
+        return Compiled(lambda view: any(_as_number(v) == number for v in view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaBool):
         wanted_bool = bool(value.boolean)
-        return Compiled(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)), None)
+        return Compiled(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaCompareExpression):
         compare, bound = _COMPARE[value.op], value.number.number
 
@@ -172,9 +147,9 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
             numbers = (_as_number(v) for v in view.values(ref))
             return any(n is not None and compare(n, bound) for n in numbers)
 
-        return Compiled(compares, None)
+        return Compiled(compares, UNKNOWN)
     if isinstance(value, SigmaFieldReference):
-        return Compiled(_field_reference(ref, value), None)
+        return Compiled(_field_reference(ref, value), UNKNOWN)
     raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
 
 
@@ -188,7 +163,11 @@ def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:
         test = str.endswith
     else:
         test = str.__eq__
-    return lambda view: any(test(mine, theirs) for mine in view.lowered(ref) for theirs in view.lowered(other))
+
+    def compares(view: EventView) -> bool:
+        return any(test(mine, theirs) for mine in view.lowered(ref) for theirs in view.lowered(other))
+
+    return compares
 
 
 def _in_network(text: str, network: Any) -> bool:
