@@ -57,6 +57,8 @@ class FileIntegritySensor:
         self._wakeup = asyncio.Event()
         self._overflowed = False
         self.scans_completed = 0
+        self.started = asyncio.Event()
+        """Set once the start-up scan is done and watching: later changes are reported."""
 
     def health(self) -> SensorHealth:
         return self._health
@@ -86,6 +88,7 @@ class FileIntegritySensor:
                 for change in changes:
                     yield to_observation(change)
             next_rescan = time.monotonic() + rescan_interval
+            self.started.set()
             while True:
                 await self._sleep_until(next_rescan)
                 if self._overflowed or time.monotonic() >= next_rescan:

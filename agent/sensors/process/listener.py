@@ -1,0 +1,108 @@
+"""The process that listens to the proc connector and snapshots /proc on every exec.
+
+It runs apart from the agent (``python -m agent.sensors.process.listener FD ...``) for two reasons
+measured on a loaded 2-core host: a ``/bin/true`` lives well under a millisecond, and (1) a thread of the
+agent waits for the GIL while the event loop works, up to the 5 ms switch interval; (2) even alone it
+is woken too late under CPU load unless it runs with a real-time priority. So this process does nothing
+but recv, read /proc and send, at ``SCHED_FIFO`` when permitted; and as that is still not always
+in time (a VM's vCPU may be descheduled), it also follows fanotify exec opens (:mod:`exec_opens`) to
+know the program of a process that is already gone. Batches of ``Seen`` go to the agent as
+pickles over a private socketpair inherited from it; it exits when the agent goes away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import socket
+import sys
+from multiprocessing.connection import Connection
+
+from agent.sensors.process.connector import open_connector, parse
+from agent.sensors.process.exec_opens import ExecOpens
+from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Snapshotter, Started
+
+_RECV_SIZE = 256 * 1024
+_PARENT_CHECK_S = 0.5
+
+
+def _raise_priority(priority: int) -> bool:
+    if priority <= 0:
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except OSError:
+        return False
+    return True
+
+
+def _open_exec_opens() -> ExecOpens | None:
+    try:
+        return ExecOpens()
+    except OSError:
+        return None  # no CAP_SYS_ADMIN or no fanotify: /proc alone, and Started says so
+
+
+def _receive(
+    sock: socket.socket, snapshotter: Snapshotter, exec_opens: ExecOpens | None
+) -> tuple[list[Seen], int]:
+    """Everything queued on the connector socket, and how many overflows (ENOBUFS) were met."""
+    batch: list[Seen] = []
+    overflows = 0
+    while True:
+        try:
+            datagram = sock.recv(_RECV_SIZE)
+        except BlockingIOError:
+            return batch, overflows
+        except OSError as error:
+            if error.errno != errno.ENOBUFS:
+                raise
+            overflows += 1
+            continue
+        if exec_opens is not None:
+            exec_opens.drain()
+        batch.extend(seen for event in parse(datagram) if (seen := snapshotter.see(event)) is not None)
+
+
+def serve(channel: Connection, buffer_bytes: int, priority: int, report_exits: bool) -> None:
+    agent_pid = os.getppid()
+    try:
+        sock = open_connector(buffer_bytes)
+    except OSError as error:
+        channel.send(Failed(error.errno or 0, str(error)))
+        return
+    sock.setblocking(False)
+    exec_opens = _open_exec_opens()
+    channel.send(Started(realtime=_raise_priority(priority), exec_opens=exec_opens is not None))
+    snapshotter = Snapshotter(report_exits, exec_opens)
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if exec_opens is not None:
+        poller.register(exec_opens.fileno(), select.POLLIN)
+    while os.getppid() == agent_pid:
+        if not poller.poll(_PARENT_CHECK_S * 1000):
+            continue
+        if exec_opens is not None:
+            exec_opens.drain()
+        batch, overflows = _receive(sock, snapshotter, exec_opens)
+        try:
+            if overflows:
+                channel.send(KernelDrops(overflows))
+            if batch:
+                channel.send(batch)
+        except OSError:
+            return  # the agent closed its end
+
+
+def main(argv: list[str]) -> int:
+    fd, buffer_bytes, priority, report_exits = (int(value) for value in argv)
+    channel = Connection(socket.socket(fileno=fd).detach())
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError, EOFError):
+        serve(channel, buffer_bytes, priority, bool(report_exits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,144 @@
+"""The agent's side of the listener process: starting it and collecting what it saw."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Started
+
+log = logging.getLogger(__name__)
+
+_START_TIMEOUT_S = 30.0
+_CHANNEL_BUFFER_BYTES = 32 * 1024 * 1024
+# SO_SNDBUFFORCE / SO_RCVBUFFORCE (<asm-generic/socket.h>) pass the wmem_max/rmem_max caps when privileged.
+_FORCE_OPTION = {socket.SO_SNDBUF: 32, socket.SO_RCVBUF: 33}
+
+
+def _enlarge(sock: socket.socket, option: int, size: int) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _FORCE_OPTION[option], size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, option, size)
+
+
+class ConnectorUnavailable(OSError):
+    """The proc connector could not be opened (no privilege, no kernel support)."""
+
+
+class ConnectorReceiver:
+    """Runs the listener process and a thread that moves its batches into a bounded deque.
+
+    ``start`` blocks until the connector is subscribed (raises :class:`ConnectorUnavailable` otherwise),
+    so an exec after ``start`` returns is seen. ``on_ready`` is called from the reader thread after each
+    batch; ``drain`` is safe from any thread. Counters: ``kernel_drops`` (socket buffer overflows: events
+    lost in the kernel), ``queue_drops`` (the consumer fell behind ``queue_size``), ``received``.
+    ``stop`` ends the process and the thread; it is idempotent.
+    """
+
+    def __init__(
+        self,
+        buffer_bytes: int,
+        priority: int,
+        report_exits: bool,
+        queue_size: int,
+        on_ready: Callable[[], object],
+    ) -> None:
+        self._arguments = (buffer_bytes, priority, int(report_exits))
+        self._queue_size = queue_size
+        self._on_ready = on_ready
+        self._items: deque[Seen] = deque()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: Connection | None = None
+        self._thread: threading.Thread | None = None
+        self.realtime = False
+        self.exec_opens = False
+        self.ended = False
+        """The listener process ended by itself: no more events will come."""
+        self.kernel_drops = 0
+        self.queue_drops = 0
+        self.received = 0
+
+    def start(self) -> None:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            # The listener must never block on a full channel while processes wait to be read.
+            _enlarge(theirs, socket.SO_SNDBUF, _CHANNEL_BUFFER_BYTES)
+            _enlarge(ours, socket.SO_RCVBUF, _CHANNEL_BUFFER_BYTES)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "agent.sensors.process.listener", str(theirs.fileno())]
+                + [str(value) for value in self._arguments],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+            self._channel = Connection(ours.detach())
+        if not self._channel.poll(_START_TIMEOUT_S):
+            self.stop()
+            raise ConnectorUnavailable("the listener process did not start in time")
+        first = self._channel.recv()
+        if isinstance(first, Failed):
+            self.stop()
+            raise ConnectorUnavailable(first.errno, first.reason)
+        self.realtime = isinstance(first, Started) and first.realtime
+        self.exec_opens = isinstance(first, Started) and first.exec_opens
+        self._thread = threading.Thread(target=self._read, name="proc-connector-reader", daemon=True)
+        self._thread.start()
+
+    @property
+    def exit_status(self) -> int | None:
+        return self._process.poll() if self._process is not None else None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    def drain(self) -> list[Seen]:
+        items = []
+        while self._items:
+            items.append(self._items.popleft())
+        return items
+
+    def _read(self) -> None:
+        channel = self._channel
+        assert channel is not None
+        while True:
+            try:
+                message = channel.recv()
+            except (EOFError, OSError):
+                self.ended = True
+                self._on_ready()
+                return
+            if isinstance(message, KernelDrops):
+                self.kernel_drops += message.count
+                continue
+            for seen in message:
+                self.received += 1
+                if len(self._items) >= self._queue_size:
+                    self.queue_drops += 1
+                else:
+                    self._items.append(seen)
+            self._on_ready()
+
+
+def wake_loop(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Callable[[], object]:
+    """An ``on_ready`` that sets ``event`` on ``loop`` from the reader thread."""
+    return lambda: loop.call_soon_threadsafe(event.set)

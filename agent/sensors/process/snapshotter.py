@@ -1,0 +1,106 @@
+"""Turning proc connector events into snapshots of /proc, and the messages of the listener process.
+
+These run in the listener process (:mod:`agent.sensors.process.listener`); the types are also what the
+agent unpickles, so they live in this importable module rather than in the ``__main__`` of that process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from agent.sensors.process.connector import ExecEvent, ExitEvent
+from agent.sensors.process.exec_opens import ExecOpens
+from agent.sensors.process.procfs import ProcessSnapshot, ProcStat, read_args, read_link, read_stat, snapshot
+
+_PARENTS_CACHED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ParentSnapshot:
+    pid: int
+    executable: str | None
+    args: tuple[str, ...] | None
+    stat: ProcStat | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecSeen:
+    process: ProcessSnapshot
+    parent: ParentSnapshot | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSeen:
+    event: ExitEvent
+    stat: ProcStat | None
+    seen_ns: int
+
+
+Seen = ExecSeen | ExitSeen
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """First message: the connector is subscribed; whether SCHED_FIFO was granted and whether fanotify
+    exec opens back up /proc."""
+
+    realtime: bool
+    exec_opens: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """First message when the connector cannot be opened."""
+
+    errno: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class KernelDrops:
+    """The socket buffer overflowed (ENOBUFS) this many times since the last report."""
+
+    count: int
+
+
+class Snapshotter:
+    """Turns connector events into :data:`Seen` items, reading /proc at once."""
+
+    def __init__(self, report_exits: bool, exec_opens: ExecOpens | None) -> None:
+        self._report_exits = report_exits
+        self._exec_opens = exec_opens
+        self._parents: dict[int, ParentSnapshot] = {}
+
+    def see(self, event: ExecEvent | ExitEvent) -> Seen | None:
+        """Call :meth:`ExecOpens.drain` first: the open of an executable precedes its exec event."""
+        now = time.time_ns()
+        if isinstance(event, ExecEvent):
+            process = snapshot(event.pid, now)
+            if self._exec_opens is not None:
+                program = self._exec_opens.program_of(event.pid)
+                if process.executable is None and program is not None:
+                    process = replace(process, executable=program, executable_source="exec_open")
+            parent = self._parent(process.stat.ppid) if process.stat else None
+            return ExecSeen(process, parent)
+        self._parents.pop(event.pid, None)
+        if self._exec_opens is not None:
+            self._exec_opens.forget(event.pid)
+        if not self._report_exits:
+            return None
+        return ExitSeen(event, read_stat(event.pid), now)
+
+    def _parent(self, ppid: int) -> ParentSnapshot | None:
+        """The parent, re-read only when its pid now names another program (a shell running a loop of
+        commands is read once)."""
+        stat = read_stat(ppid)
+        if stat is None:
+            return None
+        cached = self._parents.get(ppid)
+        if cached is not None and cached.stat == stat:
+            return cached
+        parent = ParentSnapshot(ppid, read_link(f"/proc/{ppid}/exe"), read_args(ppid), stat)
+        if len(self._parents) >= _PARENTS_CACHED:
+            self._parents.clear()
+        self._parents[ppid] = parent
+        return parent
