@@ -19,10 +19,10 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_engine(args: argparse.Namespace, stderr: TextIO = sys.stderr) -> DetectionEngine | None:
+def build_engine(args: argparse.Namespace, stderr: TextIO | None = None) -> DetectionEngine | None:
     """The engine, or None after printing why it cannot be built (missing path, broken pipeline)."""
     try:
         return DetectionEngine.from_paths(args.rules, args.pipeline)
     except (PipelineLoadError, FileNotFoundError) as error:
-        print(f"error: {error}", file=stderr)
+        print(f"error: {error}", file=stderr or sys.stderr)
         return None

@@ -1,0 +1,66 @@
+"""The literal pre-filter only skips rules that cannot match: engine.match agrees with evaluating every
+rule of the route directly, over many generated events."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from collector.detection.event_view import EventView
+from collector.detection.requirements import NEVER, UNKNOWN, all_of, any_of, literal_clause
+from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text
+
+WORDS = ["curl", "wget", "/tmp/", "/bin/sh", "base64", "-d", "nc", "python", "-c", "/dev/tcp", "x", "AAAA"]
+
+DETECTIONS = [
+    "sel:\n  process.command_line|contains|all: [curl, /tmp/]\ncondition: sel",
+    "a:\n  process.name: [nc, curl]\nb:\n  process.command_line|contains: /dev/tcp\ncondition: a and not b",
+    "a:\n  process.name: python\nb:\n  process.command_line|contains: base64\nc:\n  process.args: '-c'\n"
+    "condition: a and (b or c)",
+    "a:\n  process.command_line|re: 'nc.*-d'\ncondition: a",
+    "a:\n  process.command_line|endswith: AAAA\nb:\n  process.name|startswith: w\ncondition: 1 of them",
+    "a:\n  process.command_line: '*sh*-c*'\nb:\n  process.name: null\ncondition: a or b",
+    "a:\n  process.command_line|contains: curl\nb:\n  process.name|contains: get\ncondition: all of them",
+    "k:\n  - 'base64 -d'\n  - '/dev/tcp'\ncondition: k",
+]
+
+
+def random_event(rnd: random.Random) -> dict[str, Any]:
+    command = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(0, 5)))
+    event = process_event(command_line=command, args=command.split())
+    if rnd.random() < 0.8:
+        event["process"]["name"] = rnd.choice(["curl", "wget", "nc", "python", "sh"])
+    if rnd.random() < 0.3:
+        event["message"] = command
+    return event
+
+
+def test_prefilter_never_drops_a_match(tmp_path: Path) -> None:
+    engine = engine_for(tmp_path, *(rule_text(d, title=f"rule {i}") for i, d in enumerate(DETECTIONS)))
+    assert engine.errors == []
+    rules = engine.rules_of_route("process_creation")
+    assert len(rules) == len(DETECTIONS)
+    rnd = random.Random(7)
+    matched_any = 0
+    for _ in range(3000):
+        event = random_event(rnd)
+        expected = [rule.title for rule in rules if rule.matcher(EventView(event))]
+        assert [match.rule.title for match in engine.match(event)] == expected, event
+        matched_any += bool(expected)
+    assert matched_any > 300  # the generated events do exercise the rules
+
+
+def test_requirement_algebra() -> None:
+    curl = literal_clause("f", ["curl"])
+    tmp = literal_clause("f", ["/tmp/"])
+    assert literal_clause("f", ["a", ""]) == UNKNOWN  # an empty literal rules nothing out
+    assert all_of([curl, tmp]) == (*tmp, *curl)  # longer literal ranks first
+    assert any_of([curl, UNKNOWN]) == UNKNOWN
+    assert any_of([curl, tmp]) == (frozenset({("f", "curl"), ("f", "/tmp/")}),)
+    assert any_of([all_of([curl, tmp]), literal_clause("g", ["nc"])]) == (
+        frozenset({("f", "/tmp/"), ("g", "nc")}),
+        frozenset({("f", "curl"), ("g", "nc")}),
+    )
+    assert any_of([]) == NEVER
+    assert all_of([NEVER, curl])[0] == frozenset()  # an unsatisfiable clause is the most selective
