@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
 
 from agent.config import KafkaConfig
 from agent.spool import SpooledEvent
@@ -102,6 +103,7 @@ def producer_options(config: KafkaConfig) -> dict[str, Any]:
         "request_timeout_ms": int(config.request_timeout_s * 1000),
         "retry_backoff_ms": 200,
         "security_protocol": config.security_protocol,
+        "partitioner": RememberingPartitioner(),
     }
     if config.security_protocol in ("SSL", "SASL_SSL"):
         options["ssl_context"] = create_ssl_context(cafile=str(config.cafile) if config.cafile else None)
@@ -111,6 +113,29 @@ def producer_options(config: KafkaConfig) -> dict[str, Any]:
         if config.password_file is not None:
             options["sasl_plain_password"] = config.password_file.read_text(encoding="utf-8").strip()
     return options
+
+
+class RememberingPartitioner:
+    """Kafka's default (murmur2) partitioner, remembered per key and partition count.
+
+    An agent sends every event with the same key (its host id), and aiokafka's murmur2 is pure Python
+    and costs more than the rest of ``send``; the result depends only on the key and the number of
+    partitions, so it is computed once. The mapping stays the one every Kafka client uses.
+    """
+
+    def __init__(self) -> None:
+        self._default = DefaultPartitioner()
+        self._known: dict[tuple[bytes, tuple[int, ...]], int] = {}
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return int(self._default(key, all_partitions, available))
+        remembered = (key, tuple(all_partitions))
+        partition = self._known.get(remembered)
+        if partition is None:
+            partition = int(self._default(key, all_partitions, available))
+            self._known[remembered] = partition
+        return partition
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:

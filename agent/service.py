@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from agent.config import AgentConfig, ConfigError
+from agent.counters import Counters
 from agent.identity import detect_identity
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
@@ -26,8 +27,13 @@ def check_sensors(config: AgentConfig) -> None:
         raise ConfigError(problems)
 
 
-async def run_agent(config: AgentConfig, extra_sensors: Sequence[Sensor] = ()) -> None:
-    """Run until SIGTERM or SIGINT, then stop gracefully (see :class:`AgentRuntime`)."""
+async def run_agent(
+    config: AgentConfig, extra_sensors: Sequence[Sensor] = (), counters: Counters | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully (see :class:`AgentRuntime`).
+
+    ``extra_sensors`` and ``counters`` let a test or benchmark harness add a synthetic sensor and watch
+    progress; the installed agent passes neither."""
     configured, problems = configured_sensors(config)
     if problems:
         raise ConfigError(problems)
@@ -48,7 +54,12 @@ async def run_agent(config: AgentConfig, extra_sensors: Sequence[Sensor] = ()) -
         },
     )
     runtime = AgentRuntime(
-        config, identity, [*sensors, *extra_sensors], AsyncSpool(spool), KafkaPublisher(config.kafka)
+        config,
+        identity,
+        [*sensors, *extra_sensors],
+        AsyncSpool(spool),
+        KafkaPublisher(config.kafka),
+        counters,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runtime_fixtures import minimal_document
 
 from agent.config import AgentConfig, validate_config
 from agent.identity import Identity
 from event_contract import AgentInfo, HostInfo, InformationSystem, Organization
+from tests.unit.agent.runtime_fixtures import minimal_document
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from runtime_fixtures import minimal_document
 
 from agent.cli import EXIT_CONFIG_ERROR, main
 from agent.config import ConfigError, apply_env_overrides, load_config, validate_config
 from event_contract import EVENTS_TOPIC
+from tests.unit.agent.runtime_fixtures import minimal_document
 
 
 def write(path: Path, document: object) -> Path:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime_fixtures import minimal_document
-
 from agent.config import validate_config
 from agent.identity import AGENT_ID_FILE, detect_identity, load_agent_id
+from tests.unit.agent.runtime_fixtures import minimal_document
 
 
 def test_agent_id_is_created_once_and_kept(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 
-from runtime_fixtures import RecordingPublisher, eventually, login_observation
-
 from agent.config import AgentConfig
 from agent.delivery import Backoff
 from agent.identity import Identity
@@ -16,6 +14,7 @@ from agent.sensors.base import Observation
 from agent.spool import SPOOL_FILE, AsyncSpool, Spool
 from event_contract import AuthenticationEvent, HeartbeatEvent, decode_event
 from event_contract.events import SensorHealth
+from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually, login_observation
 
 
 class ScriptedSensor:

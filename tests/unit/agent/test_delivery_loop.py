@@ -6,11 +6,10 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime_fixtures import RecordingPublisher, eventually
-
 from agent.counters import Counters
 from agent.delivery import Backoff, DeliveryLoop
 from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually
 
 FAST = Backoff(initial_s=0.01, maximum_s=0.02)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runtime_fixtures import login_observation
 
 from agent.enrich import Enricher, InvalidObservation
 from agent.identity import Identity
 from agent.spool import SPOOL_FILE, Spool
 from event_contract import AuthenticationEvent, Dataset, decode_event, message_key
+from tests.unit.agent.runtime_fixtures import login_observation
 
 
 def test_enriched_event_carries_identity_and_validates_against_the_contract(identity: Identity) -> None:
