@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,21 +21,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(arguments.config)
         from agent.service import check_sensors
 
-        check_sensors(config)
+        sensors = check_sensors(config)
     except ConfigError as error:
         print(f"configuration {arguments.config} is not valid:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     if arguments.command == "check-config":
-        print(render_config(config), end="")
+        print(render_config(config, sensors), end="")
         return 0
     return _run(config)
 
 
-def render_config(config: AgentConfig) -> str:
-    """The effective configuration as YAML (the password itself is never in it, only its file)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+def render_config(config: AgentConfig, sensors: dict[str, Any]) -> str:
+    """The effective configuration as YAML, each enabled sensor's section with its defaults filled in
+    (the Kafka password itself is never in it, only the path of its file)."""
+    effective = config.model_dump(mode="json")
+    effective["sensors"] = sensors
+    return yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
 
 
 def _run(config: AgentConfig) -> int:

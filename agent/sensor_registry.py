@@ -76,11 +76,10 @@ def configured_sensors(config: AgentConfig) -> tuple[list[ConfiguredSensor], lis
 
 
 def build_sensor(configured: ConfiguredSensor, state_dir: Path) -> Sensor:
-    """Construct one sensor; its own state lives under ``state_dir/<name>``."""
+    """Construct one sensor. It shares the agent's state directory and names its own files in it."""
     sensor_class = _attribute(configured.plugin.module, configured.plugin.sensor_class)
-    directory = state_dir / configured.name
-    directory.mkdir(parents=True, exist_ok=True)
-    sensor: Sensor = sensor_class(configured.config, directory)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    sensor: Sensor = sensor_class(configured.config, state_dir)
     return sensor
 
 

@@ -20,11 +20,13 @@ from agent.spool import SPOOL_FILE, AsyncSpool, Spool
 log = logging.getLogger(__name__)
 
 
-def check_sensors(config: AgentConfig) -> None:
-    """Raise :class:`ConfigError` if a configured sensor is unknown, unavailable or misconfigured."""
-    _, problems = configured_sensors(config)
+def check_sensors(config: AgentConfig) -> dict[str, dict[str, Any]]:
+    """Each enabled sensor's effective settings (defaults applied); raises :class:`ConfigError` if a
+    configured sensor is unknown, unavailable or misconfigured."""
+    configured, problems = configured_sensors(config)
     if problems:
         raise ConfigError(problems)
+    return {entry.name: entry.config.model_dump(mode="json") for entry in configured}
 
 
 async def run_agent(

@@ -9,6 +9,7 @@ import yaml
 
 from agent.cli import EXIT_CONFIG_ERROR, main
 from agent.config import ConfigError, apply_env_overrides, load_config, validate_config
+from agent.sensor_registry import REGISTRY, configured_sensors
 from event_contract import EVENTS_TOPIC
 from tests.unit.agent.runtime_fixtures import minimal_document
 
@@ -148,3 +149,33 @@ def test_disabled_sensor_is_not_loaded(tmp_path: Path) -> None:
     )
 
     assert main(["check-config", "--config", str(path)]) == 0
+
+
+def test_sensor_section_errors_are_prefixed_with_the_sensor(tmp_path: Path) -> None:
+    config = validate_config(
+        minimal_document(tmp_path, sensors={"file_integrity": {"rescan_interval_s": -1, "colour": "red"}})
+    )
+
+    _, problems = configured_sensors(config)
+
+    assert "sensors.file_integrity.rescan_interval_s: Input should be greater than 0" in problems
+    assert "sensors.file_integrity.colour: Extra inputs are not permitted" in problems
+
+
+def test_every_registered_sensor_is_installed_and_accepts_an_empty_section(tmp_path: Path) -> None:
+    config = validate_config(minimal_document(tmp_path, sensors={name: {} for name in REGISTRY}))
+
+    found, problems = configured_sensors(config)
+
+    assert problems == []
+    assert [entry.name for entry in found] == list(REGISTRY)
+
+
+def test_check_config_prints_sensor_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "agent.yaml", minimal_document(tmp_path, sensors={"login": {}}))
+
+    assert main(["check-config", "--config", str(path)]) == 0
+
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert set(printed["sensors"]) == {"login"}
+    assert len(printed["sensors"]["login"]) > 1  # the login sensor's own defaults, filled in
