@@ -53,7 +53,11 @@ def compare(old: FileState, new: FileState) -> Change | None:
     fields = changed_fields(old, new)
     if not fields:
         return None
-    action: ChangeAction = "modification" if _CONTENT_FIELDS & set(fields) else "attributes_modification"
+    content_fields = _CONTENT_FIELDS
+    if old.type == "file" and (old.sha256 is None or new.sha256 is None):
+        # Without both hashes a new mtime may be new content: say so rather than miss a modification.
+        content_fields = _CONTENT_FIELDS | {"mtime"}
+    action: ChangeAction = "modification" if content_fields & set(fields) else "attributes_modification"
     return Change(action, old, new, fields)
 
 
