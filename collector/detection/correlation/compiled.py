@@ -4,8 +4,11 @@ A compiled correlation knows which base rules feed it, where each base rule's ev
 values and the aggregated value (after ``aliases`` and the field resolver), the window length and the
 condition. Supported types: event_count, value_count, temporal, temporal_ordered, value_sum, value_avg,
 value_percentile, value_median. Not supported (a :class:`CorrelationCompileError` says so): correlations
-of correlations, and lt / lte / neq on event_count and value_count, which ask about the *absence* of
-events and cannot be decided while a sliding window is still open.
+of correlations are supported when the outer rule's group-by fields are among the inner rule's (an inner
+match feeds the outer one with its group values, at its window end). Not supported (a
+:class:`CorrelationCompileError` says so): lt / lte / neq on event_count and value_count, which ask about
+the *absence* of events and cannot be decided while a sliding window is still open, and value aggregates
+over inner correlation matches.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ class BaseRuleFeed:
     """One base rule feeding a correlation and where its events keep the fields the correlation reads.
 
     ``key`` is the base rule's canonical id (its UUID, else its name) and is what correlation input
-    records carry. ``identifiers`` are every id a caller may pass for it (UUID and name).
+    records carry. ``identifiers`` are every id a caller may pass for it (UUID and name). When the feed is
+    another correlation (``from_correlation``), each group path is one name of that correlation's group.
     """
 
     key: str
@@ -77,12 +81,14 @@ class BaseRuleFeed:
     identifiers: frozenset[str]
     group_paths: tuple[tuple[str, ...], ...]
     value_paths: tuple[str, ...] | None
+    from_correlation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledCorrelation:
     """A correlation rule ready for :class:`~collector.detection.correlation.tracker.CorrelationTracker`.
 
+    ``generates_alerts`` is False for a correlation that only feeds another one (Sigma's ``generate``).
     ``sequence`` lists feed keys in the rule's order (repeats allowed: temporal_ordered ``[fail, fail,
     success]`` asks for two failures then a success). ``window_us`` is the timespan in microseconds.
     """
@@ -98,6 +104,7 @@ class CompiledCorrelation:
     condition: Threshold | RuleExpression
     percentile: int | None
     rule: SigmaCorrelationRule = field(compare=False, repr=False)
+    generates_alerts: bool = True
 
     def feed(self, base_rule_id: str) -> BaseRuleFeed | None:
         for candidate in self.feeds:
@@ -149,7 +156,48 @@ def compile_correlations(
             continue
         seen.add(correlation.id)
         compiled.append(correlation)
+    compiled = _drop_broken_chains(compiled, errors)
     return CorrelationSet(compiled), errors
+
+
+def _drop_broken_chains(
+    compiled: list[CompiledCorrelation], errors: list[CorrelationCompileError]
+) -> list[CompiledCorrelation]:
+    """Leave out correlations fed by a correlation that is missing, groups differently, or is part of a
+    cycle; repeat until nothing more drops, since leaving one out can break another."""
+    while True:
+        by_id = {correlation.id: correlation for correlation in compiled}
+        broken: dict[str, str] = {}
+        for correlation in compiled:
+            for feed in correlation.feeds:
+                if not feed.from_correlation:
+                    continue
+                inner = by_id.get(feed.key)
+                if inner is None:
+                    broken[correlation.id] = f"fed by correlation {feed.reference!r}, which did not compile"
+                elif missing := [p[0] for p in feed.group_paths if p[0] not in inner.group_by]:
+                    broken[correlation.id] = (
+                        f"groups by {missing}, which {feed.reference!r} does not group by"
+                    )
+                elif _feeds_back(inner, correlation.id, by_id, set()):
+                    broken[correlation.id] = f"forms a cycle through {feed.reference!r}"
+        if not broken:
+            return compiled
+        errors.extend(CorrelationCompileError(reason, rule_id) for rule_id, reason in broken.items())
+        compiled = [correlation for correlation in compiled if correlation.id not in broken]
+
+
+def _feeds_back(
+    correlation: CompiledCorrelation, target: str, by_id: dict[str, CompiledCorrelation], seen: set[str]
+) -> bool:
+    if correlation.id == target:
+        return True
+    seen.add(correlation.id)
+    return any(
+        _feeds_back(by_id[feed.key], target, by_id, seen)
+        for feed in correlation.feeds
+        if feed.from_correlation and feed.key in by_id and feed.key not in seen
+    )
 
 
 def compile_correlation(
@@ -172,16 +220,10 @@ def compile_correlation(
     feeds: dict[str, BaseRuleFeed] = {}
     sequence: list[str] = []
     for reference in references:
-        base = _base_rule(reference, rule_id)
+        base = _referenced_rule(reference, rule_id)
         key = str(base.id) if base.id else (base.name or reference.reference)
         if key not in feeds:
-            feeds[key] = BaseRuleFeed(
-                key=key,
-                reference=reference.reference,
-                identifiers=frozenset(x for x in (key, base.name, reference.reference) if x),
-                group_paths=tuple(_paths(rule, reference, base, name, resolver) for name in group_by),
-                value_paths=_paths(rule, reference, base, value_field, resolver) if value_field else None,
-            )
+            feeds[key] = _feed(rule, reference, base, key, value_field, resolver)
         sequence.append(key)
     if not feeds:
         raise CorrelationCompileError("references no base rule", rule_id)
@@ -202,6 +244,8 @@ def compile_correlation(
         condition=condition,
         percentile=percentile,
         rule=rule,
+        # Sigma: a correlation used by another raises no alert of its own unless the user sets `generate`.
+        generates_alerts=rule._output,
     )
 
 
@@ -239,35 +283,51 @@ def _condition(
     return threshold, value_field, percentile
 
 
-def _base_rule(reference: SigmaRuleReference, rule_id: str) -> SigmaRule:
+def _referenced_rule(reference: SigmaRuleReference, rule_id: str) -> SigmaRule | SigmaCorrelationRule:
     base = getattr(reference, "rule", None)
-    if base is None:
+    if not isinstance(base, SigmaRule | SigmaCorrelationRule):
         raise CorrelationCompileError(
             f"reference {reference.reference!r} is unresolved: load base and correlation rules together",
-            rule_id,
-        )
-    if not isinstance(base, SigmaRule):
-        raise CorrelationCompileError(
-            f"references correlation {reference.reference!r}: correlations of correlations are not supported",
             rule_id,
         )
     return base
 
 
-def _paths(
+def _feed(
     rule: SigmaCorrelationRule,
     reference: SigmaRuleReference,
-    base: SigmaRule,
-    name: str,
+    base: SigmaRule | SigmaCorrelationRule,
+    key: str,
+    value_field: str | None,
     resolver: FieldResolver,
-) -> tuple[str, ...]:
-    """Event paths of field ``name`` (a group-by or condition field, maybe an alias) for one base rule."""
-    alias = rule.aliases.aliases.get(name)
-    if alias is not None:
-        mapped = next((f for ref, f in alias.mapping.items() if ref.reference == reference.reference), None)
-        if mapped is None:
+) -> BaseRuleFeed:
+    identifiers = frozenset(x for x in (key, base.name, reference.reference) if x)
+    group_by = rule.group_by or ()
+    if isinstance(base, SigmaCorrelationRule):
+        if value_field:
             raise CorrelationCompileError(
-                f"alias {name!r} has no field for rule {reference.reference!r}", str(rule.id or rule.name)
+                f"aggregates a value over correlation {reference.reference!r}, whose matches carry none",
+                str(rule.id or rule.name),
             )
-        name = mapped
-    return resolver.resolve(base, name)
+        names = tuple((_alias(rule, reference, name),) for name in group_by)
+        return BaseRuleFeed(key, reference.reference, identifiers, names, None, from_correlation=True)
+    return BaseRuleFeed(
+        key=key,
+        reference=reference.reference,
+        identifiers=identifiers,
+        group_paths=tuple(resolver.resolve(base, _alias(rule, reference, name)) for name in group_by),
+        value_paths=resolver.resolve(base, _alias(rule, reference, value_field)) if value_field else None,
+    )
+
+
+def _alias(rule: SigmaCorrelationRule, reference: SigmaRuleReference, name: str) -> str:
+    """The field that ``name`` (a group-by or condition field, maybe an alias) stands for in one rule."""
+    alias = rule.aliases.aliases.get(name)
+    if alias is None:
+        return name
+    mapped = next((f for ref, f in alias.mapping.items() if ref.reference == reference.reference), None)
+    if mapped is None:
+        raise CorrelationCompileError(
+            f"alias {name!r} has no field for rule {reference.reference!r}", str(rule.id or rule.name)
+        )
+    return mapped

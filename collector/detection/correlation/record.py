@@ -19,6 +19,7 @@ import orjson
 
 from collector.detection.correlation.compiled import CompiledCorrelation
 from collector.detection.correlation.fields import group_value, read_field
+from collector.detection.correlation.match import CorrelationMatch
 
 RECORD_VERSION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -113,7 +114,7 @@ def to_input(
     not a number, for value_sum / avg / percentile).
     """
     feed = correlation.feed(base_rule_id)
-    if feed is None:
+    if feed is None or feed.from_correlation:
         return None
     group: list[str] = []
     for paths in feed.group_paths:
@@ -134,6 +135,24 @@ def to_input(
         timestamp_us=datetime_to_micros(timestamp),
         event_id=event_id(event),
         value=value,
+    )
+
+
+def match_input(correlation: CompiledCorrelation, match: CorrelationMatch) -> CorrelationInput | None:
+    """The record by which an inner correlation's match feeds ``correlation`` (Sigma correlations of
+    correlations): the inner match's group values, at its window end, named by its deterministic id."""
+    feed = correlation.feed(match.correlation.id)
+    if feed is None or not feed.from_correlation:
+        return None
+    group = [match.group.get(paths[0]) for paths in feed.group_paths]
+    if any(value is None for value in group):
+        return None
+    return CorrelationInput(
+        correlation_id=correlation.id,
+        base_rule_id=feed.key,
+        group=tuple(str(value) for value in group),
+        timestamp_us=datetime_to_micros(match.window_end),
+        event_id=match.id,
     )
 
 

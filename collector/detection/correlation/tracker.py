@@ -18,6 +18,10 @@ Semantics (all times are event times, never the wall clock):
   At most ``max_groups`` groups per correlation are kept (the least recently updated is evicted and
   counted) and at most ``max_entries`` entries per group (the oldest are dropped and counted).
 
+Correlations of correlations: an inner match enters the outer correlation as one input, at the inner
+window's end, with the inner group values (:func:`~collector.detection.correlation.record.match_input`).
+Across processes the pipeline publishes those records to the repartition topic like any other.
+
 Replay: feeding the same inputs in the same order (one partition of the repartition topic keeps the order
 of each group) gives the same matches and ids. A replay that starts part-way gives the same id for every
 episode it re-detects; it can only differ for an episode whose window began before the replay's start.
@@ -33,7 +37,12 @@ from typing import Any
 
 from collector.detection.correlation.compiled import CompiledCorrelation, CorrelationSet
 from collector.detection.correlation.match import CorrelationMatch, match_id
-from collector.detection.correlation.record import CorrelationInput, micros_to_datetime, to_input
+from collector.detection.correlation.record import (
+    CorrelationInput,
+    match_input,
+    micros_to_datetime,
+    to_input,
+)
 from collector.detection.correlation.window import Entry, GroupWindow, Outcome, evaluate
 
 
@@ -79,12 +88,24 @@ class CorrelationTracker:
     def observe(
         self, base_rule_id: str, event: Mapping[str, Any], timestamp: datetime
     ) -> list[CorrelationMatch]:
-        """Feed one base-rule match (``base_rule_id``: the rule's UUID or name) in a single process."""
+        """Feed one base-rule match (``base_rule_id``: the rule's UUID or name) in a single process.
+
+        Matches of correlations that feed other correlations are fed on at once, and returned too.
+        """
         matches: list[CorrelationMatch] = []
         for correlation in self.correlations.feeding(base_rule_id):
             record = to_input(correlation, base_rule_id, event, timestamp)
             if record is not None:
                 matches.extend(self.observe_input(record))
+        pending = list(matches)
+        while pending:  # compile-time checks rule out cycles, so this ends
+            inner = pending.pop()
+            for outer in self.correlations.feeding(inner.correlation.id):
+                record = match_input(outer, inner)
+                if record is not None:
+                    found = self.observe_input(record)
+                    matches.extend(found)
+                    pending.extend(found)
         return matches
 
     def observe_input(self, record: CorrelationInput) -> list[CorrelationMatch]:

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from correlation_helpers import BASE_RULES, FAILED_ID, at, auth_event, feed, load
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.processing.pipeline import ProcessingPipeline
@@ -15,6 +14,14 @@ from collector.detection.correlation import (
     CorrelationTracker,
     PipelineFieldResolver,
     compile_correlations,
+)
+from tests.unit.collector.detection.correlation.correlation_helpers import (
+    BASE_RULES,
+    FAILED_ID,
+    at,
+    auth_event,
+    feed,
+    load,
 )
 
 REPO = Path(__file__).resolve().parents[5]
@@ -150,8 +157,13 @@ ONE_RULE = "  rules: ssh_failed_login\n  timespan: 1m"
             "alias 'ip' has no field for rule 'ssh_failed_login'",
         ),
         (
-            "type: event_count\n  rules: inner_correlation\n  timespan: 1m\n  condition: {gte: 2}",
-            "correlations of",
+            "type: event_count\n  rules: inner_correlation\n  group-by: [user.name]\n  timespan: 1m\n"
+            "  condition: {gte: 2}",
+            "groups by ['user.name'], which 'inner_correlation' does not group by",
+        ),
+        (
+            "type: value_sum\n  rules: inner_correlation\n  timespan: 1m\n  condition: {gte: 2, field: x}",
+            "correlation 'inner_correlation', whose matches carry none",
         ),
     ],
 )
@@ -206,3 +218,28 @@ correlation:
     assert errors == []
     assert [m.correlation.id for m in found] == ["9a1c0000-0000-4000-8000-00000000d0d0"]
     assert found[0].value == 3
+
+
+def test_correlations_feeding_each_other_in_a_cycle_are_rejected() -> None:
+    text = (
+        BASE_RULES
+        + """---
+title: A
+id: 9a1c0000-0000-4000-8000-0000000000aa
+name: corr_a
+correlation: {type: temporal, rules: [corr_b, ssh_failed_login], group-by: [source.ip], timespan: 1m}
+---
+title: B
+id: 9a1c0000-0000-4000-8000-0000000000bb
+name: corr_b
+correlation: {type: temporal, rules: [corr_a, ssh_successful_login], group-by: [source.ip], timespan: 1m}
+"""
+    )
+
+    compiled, errors = compile_yaml(text)
+
+    assert len(compiled) == 0
+    assert sorted(error.reason for error in errors) == [
+        "forms a cycle through 'corr_a'",
+        "forms a cycle through 'corr_b'",
+    ]

@@ -8,7 +8,6 @@ import zlib
 from datetime import timedelta
 
 import pytest
-from correlation_helpers import FAILED_ID, at, auth_event, load
 
 from collector.detection.correlation import (
     CorrelationInput,
@@ -22,6 +21,7 @@ from collector.detection.correlation import (
     routing_key,
     to_input,
 )
+from tests.unit.collector.detection.correlation.correlation_helpers import FAILED_ID, at, auth_event, load
 
 BRUTE_FORCE_ID = "9a1c0000-0000-4000-8000-0000000000b1"
 BRUTE_FORCE = f"""

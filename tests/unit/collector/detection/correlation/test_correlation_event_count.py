@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from correlation_helpers import FAILED_ID, at, auth_event, feed, load
-
 from collector.detection.correlation import CorrelationTracker
+from tests.unit.collector.detection.correlation.correlation_helpers import (
+    FAILED_ID,
+    at,
+    auth_event,
+    feed,
+    load,
+)
 
 BRUTE_FORCE = """
 title: SSH brute force from one source

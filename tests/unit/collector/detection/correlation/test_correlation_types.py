@@ -3,9 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from correlation_helpers import FAILED_ID, SUCCESS_ID, at, auth_event, feed, load
 
 from collector.detection.correlation import CorrelationKind, CorrelationMatch, CorrelationTracker
+from tests.unit.collector.detection.correlation.correlation_helpers import (
+    FAILED_ID,
+    SUCCESS_ID,
+    at,
+    auth_event,
+    feed,
+    load,
+)
 
 SPRAYING = """
 title: Password spraying from one source
@@ -188,3 +195,56 @@ correlation:
 
     assert [m.value for m in matches] == [110.0]
     assert tracker.stats.observed == 2
+
+
+MANY_FAILURES_THEN_SUCCESS = """
+title: Many failed logins from one source
+id: 9a1c0000-0000-4000-8000-0000000000a1
+name: many_failed_logins
+correlation:
+  type: event_count
+  rules: ssh_failed_login
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 5}
+---
+title: Successful login after a brute force
+id: 9a1c0000-0000-4000-8000-0000000000a2
+correlation:
+  type: temporal_ordered
+  rules: [many_failed_logins, ssh_successful_login]
+  group-by: [source.ip]
+  timespan: 5m
+"""
+
+
+def test_correlation_of_a_correlation_fires_on_brute_force_then_success() -> None:
+    correlations = load(MANY_FAILURES_THEN_SUCCESS)
+    tracker = CorrelationTracker(correlations)
+    steps = [(FAILED_ID, auth_event(s)) for s in range(0, 12, 2)] + [(SUCCESS_ID, success(100))]
+
+    matches = run(tracker, steps)
+
+    inner, outer = matches
+    assert inner.correlation.id == "9a1c0000-0000-4000-8000-0000000000a1"
+    assert not inner.correlation.generates_alerts  # used by another correlation without `generate`
+    assert outer.correlation.id == "9a1c0000-0000-4000-8000-0000000000a2"
+    assert outer.correlation.generates_alerts
+    assert outer.event_ids == (inner.id, "ok-203.0.113.7-100")
+    assert outer.window_start == inner.window_end == at(8)
+
+
+def test_correlation_of_a_correlation_needs_the_inner_one_first() -> None:
+    tracker = CorrelationTracker(load(MANY_FAILURES_THEN_SUCCESS))
+    steps = [(SUCCESS_ID, success(0))] + [(FAILED_ID, auth_event(s)) for s in range(1, 7)]
+
+    matches = run(tracker, steps)
+
+    assert [m.correlation.id for m in matches] == ["9a1c0000-0000-4000-8000-0000000000a1"]
+
+
+def test_success_without_enough_failures_does_not_fire_the_outer_rule() -> None:
+    tracker = CorrelationTracker(load(MANY_FAILURES_THEN_SUCCESS))
+    steps = [(FAILED_ID, auth_event(s)) for s in range(4)] + [(SUCCESS_ID, success(10))]
+
+    assert run(tracker, steps) == []
