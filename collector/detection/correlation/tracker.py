@@ -13,6 +13,8 @@ Semantics (all times are event times, never the wall clock):
   is still used when its time is within the group's window and no more than ``allowed_lateness`` plus one
   timespan behind the correlation's watermark (the newest event time seen for it); older inputs are
   dropped and counted in ``stats.late``.
+* **Duplicates.** An input whose (base rule, event id) is already in the group's window is ignored, so
+  Kafka's at-least-once redelivery does not inflate counts.
 * **Memory.** A group is forgotten once its newest event is more than one timespan plus
   ``allowed_lateness`` behind the watermark (no input within the lateness bound can still reach it).
   At most ``max_groups`` groups per correlation are kept (the least recently updated is evicted and
@@ -48,11 +50,13 @@ from collector.detection.correlation.window import Entry, GroupWindow, Outcome, 
 
 @dataclass(slots=True)
 class TrackerStats:
-    """Counters since start: inputs observed, inputs dropped as too late or for an unknown correlation,
+    """Counters since start: inputs observed, inputs dropped as too late, as duplicates (same base rule and
+    event id already in the window: Kafka delivers at least once) or for an unknown correlation,
     groups expired by event time, groups evicted by the cap, entries dropped by the per-group cap, matches."""
 
     observed: int = 0
     late: int = 0
+    duplicates: int = 0
     unknown_correlation: int = 0
     groups_expired: int = 0
     groups_evicted: int = 0
@@ -128,6 +132,9 @@ class CorrelationTracker:
             self.stats.late += 1
             return []
         entry = Entry(record.timestamp_us, record.base_rule_id, record.event_id, record.value)
+        if window.holds(entry):
+            self.stats.duplicates += 1
+            return []
         self.stats.entries_dropped += window.add(entry, window_us, self._max_entries)
         outcome = evaluate(correlation, window.entries)
         if outcome is None:

@@ -36,23 +36,31 @@ class GroupWindow:
     """The entries of one (correlation, group) within the timespan, and which episode last fired.
 
     ``last_fired_slot`` is the timespan-aligned slot of the last match's window start (see
-    :mod:`collector.detection.correlation.tracker`); ``None`` before any match.
+    :mod:`collector.detection.correlation.tracker`); ``None`` before any match. An input seen twice
+    (same base rule and event id: Kafka delivers at least once) counts once while it is in the window.
     """
 
-    __slots__ = ("entries", "last_fired_slot", "newest_us")
+    __slots__ = ("_present", "entries", "last_fired_slot", "newest_us")
 
     def __init__(self) -> None:
         self.entries: list[Entry] = []
         self.newest_us = -(2**63)
         self.last_fired_slot: int | None = None
+        self._present: set[tuple[str, str]] = set()
+
+    def holds(self, entry: Entry) -> bool:
+        return (entry.base_rule_id, entry.event_id) in self._present
 
     def add(self, entry: Entry, window_us: int, max_entries: int) -> int:
         """Insert ``entry`` and drop what fell out of the window; returns how many entries the cap dropped."""
         bisect.insort_right(self.entries, entry, key=_time)
+        self._present.add((entry.base_rule_id, entry.event_id))
         self.newest_us = max(self.newest_us, entry.timestamp_us)
         cutoff = bisect.bisect_left(self.entries, self.newest_us - window_us, key=_time)
         overflow = max(0, len(self.entries) - cutoff - max_entries)
         if cutoff or overflow:
+            for dropped in self.entries[: cutoff + overflow]:
+                self._present.discard((dropped.base_rule_id, dropped.event_id))
             del self.entries[: cutoff + overflow]
         return overflow
 

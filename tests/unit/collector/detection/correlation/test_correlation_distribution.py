@@ -226,3 +226,13 @@ def test_records_for_an_unknown_correlation_are_counted_not_raised() -> None:
 
     assert tracker.observe_input(record) == []
     assert tracker.stats.unknown_correlation == 1
+
+
+def test_redelivered_records_count_once() -> None:
+    tracker = CorrelationTracker(load(BRUTE_FORCE))
+    correlation = tracker.correlations.by_id[BRUTE_FORCE_ID]
+    records = [to_input(correlation, FAILED_ID, auth_event(s), at(s)) for s in (0, 1, 2, 3)]
+    delivered = [r for r in records if r is not None] * 3  # every record delivered three times
+
+    assert run(tracker, delivered) == []
+    assert tracker.stats.duplicates == 8
