@@ -23,12 +23,13 @@ from collector.detection.correlation.record import (
     CorrelationInputError,
     decode_input,
     encode_input,
+    inputs_from_match,
     match_input,
     record_routing_key,
     routing_key,
     to_input,
 )
-from collector.detection.correlation.tracker import CorrelationTracker, TrackerStats
+from collector.detection.correlation.tracker import CorrelationObserver, CorrelationTracker, TrackerStats
 
 __all__ = [
     "BaseRuleFeed",
@@ -38,6 +39,7 @@ __all__ = [
     "CorrelationInputError",
     "CorrelationKind",
     "CorrelationMatch",
+    "CorrelationObserver",
     "CorrelationSet",
     "CorrelationTracker",
     "FieldResolver",
@@ -48,6 +50,7 @@ __all__ = [
     "compile_correlations",
     "decode_input",
     "encode_input",
+    "inputs_from_match",
     "match_id",
     "match_input",
     "record_routing_key",

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from collector.detection.correlation.compiled import CompiledCorrelation
+from collector.detection.correlation.compiled import CompiledCorrelation, CorrelationKind, CorrelationSet
 from collector.detection.correlation.fields import group_value, read_field
 from collector.detection.correlation.match import CorrelationMatch
 
@@ -125,7 +125,7 @@ def to_input(
     value: str | float | None = None
     if feed.value_paths is not None:
         raw = read_field(event, feed.value_paths)
-        value = group_value(raw) if correlation.kind == "value_count" else _number(raw)
+        value = group_value(raw) if correlation.kind is CorrelationKind.VALUE_COUNT else _number(raw)
         if value is None:
             return None
     return CorrelationInput(
@@ -154,6 +154,13 @@ def match_input(correlation: CompiledCorrelation, match: CorrelationMatch) -> Co
         timestamp_us=datetime_to_micros(match.window_end),
         event_id=match.id,
     )
+
+
+def inputs_from_match(correlations: CorrelationSet, match: CorrelationMatch) -> list[CorrelationInput]:
+    """The records a correlation match feeds to the correlations built on it (often none). Across
+    processes, publish them to the repartition topic keyed by :func:`record_routing_key`, like base inputs."""
+    records = (match_input(outer, match) for outer in correlations.feeding(match.correlation.id))
+    return [record for record in records if record is not None]
 
 
 def routing_key(

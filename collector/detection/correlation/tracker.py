@@ -22,7 +22,9 @@ Semantics (all times are event times, never the wall clock):
 
 Correlations of correlations: an inner match enters the outer correlation as one input, at the inner
 window's end, with the inner group values (:func:`~collector.detection.correlation.record.match_input`).
-Across processes the pipeline publishes those records to the repartition topic like any other.
+Across processes the pipeline publishes them (:func:`~collector.detection.correlation.record.
+inputs_from_match`) to the repartition topic like any other input; :meth:`CorrelationTracker.observe`
+does it in place.
 
 Replay: feeding the same inputs in the same order (one partition of the repartition topic keeps the order
 of each group) gives the same matches and ids. A replay that starts part-way gives the same id for every
@@ -35,17 +37,29 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from collector.detection.correlation.compiled import CompiledCorrelation, CorrelationSet
 from collector.detection.correlation.match import CorrelationMatch, match_id
 from collector.detection.correlation.record import (
     CorrelationInput,
-    match_input,
+    inputs_from_match,
     micros_to_datetime,
     to_input,
 )
 from collector.detection.correlation.window import Entry, GroupWindow, Outcome, evaluate
+
+
+class CorrelationObserver(Protocol):
+    """The correlation stage's view of a state machine (:class:`CorrelationTracker` is the one).
+
+    Lifecycle: built from a :class:`CorrelationSet`, fed the inputs of the groups it owns in partition
+    order; after a restart or rebalance, a fresh one is fed a replay of the repartition topic. Guarantees:
+    the same inputs in the same order give the same matches with the same ids; a well-formed input never
+    raises; memory stays within the configured caps.
+    """
+
+    def observe_input(self, record: CorrelationInput) -> list[CorrelationMatch]: ...
 
 
 @dataclass(slots=True)
@@ -103,13 +117,10 @@ class CorrelationTracker:
                 matches.extend(self.observe_input(record))
         pending = list(matches)
         while pending:  # compile-time checks rule out cycles, so this ends
-            inner = pending.pop()
-            for outer in self.correlations.feeding(inner.correlation.id):
-                record = match_input(outer, inner)
-                if record is not None:
-                    found = self.observe_input(record)
-                    matches.extend(found)
-                    pending.extend(found)
+            for record in inputs_from_match(self.correlations, pending.pop()):
+                found = self.observe_input(record)
+                matches.extend(found)
+                pending.extend(found)
         return matches
 
     def observe_input(self, record: CorrelationInput) -> list[CorrelationMatch]:

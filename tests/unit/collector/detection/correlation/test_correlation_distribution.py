@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,11 +17,18 @@ from collector.detection.correlation import (
     CorrelationTracker,
     decode_input,
     encode_input,
+    inputs_from_match,
     record_routing_key,
     routing_key,
     to_input,
 )
-from tests.unit.collector.detection.correlation.correlation_helpers import FAILED_ID, at, auth_event, load
+from tests.unit.collector.detection.correlation.correlation_helpers import (
+    FAILED_ID,
+    SUCCESS_ID,
+    at,
+    auth_event,
+    load,
+)
 
 BRUTE_FORCE_ID = "9a1c0000-0000-4000-8000-0000000000b1"
 BRUTE_FORCE = f"""
@@ -236,3 +243,59 @@ def test_redelivered_records_count_once() -> None:
 
     assert run(tracker, delivered) == []
     assert tracker.stats.duplicates == 8
+
+
+NESTED = """
+title: Many failed logins from one source
+id: 9a1c0000-0000-4000-8000-0000000000a1
+name: many_failed_logins
+correlation:
+  type: event_count
+  rules: ssh_failed_login
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 5}
+---
+title: Successful login after a brute force
+id: 9a1c0000-0000-4000-8000-0000000000a2
+correlation:
+  type: temporal_ordered
+  rules: [many_failed_logins, ssh_successful_login]
+  group-by: [source.ip]
+  timespan: 5m
+"""
+
+
+def test_nested_correlation_across_two_processes_matches_one_process() -> None:
+    correlations = load(NESTED)
+    steps = []
+    for index in range(4):
+        source = f"198.51.100.{index}"
+        steps += [(FAILED_ID, auth_event(index * 30 + s, source)) for s in range(0, 10, 2)]
+        steps.append((SUCCESS_ID, auth_event(index * 30 + 20, source, event_id=f"ok-{index}")))
+    single = CorrelationTracker(correlations)
+    expected = [m for rule_id, event in steps for m in single.observe(rule_id, event, event_time(event))]
+
+    trackers = [CorrelationTracker(correlations), CorrelationTracker(correlations)]
+    topic: list[CorrelationInput] = []
+    for rule_id, event in steps:
+        for correlation in correlations.feeding(rule_id):
+            record = to_input(correlation, rule_id, event, event_time(event))
+            assert record is not None
+            topic.append(record)
+    found: list[CorrelationMatch] = []
+    while topic:  # each partition's owner consumes; matches feed outer correlations through the topic
+        record = topic.pop(0)
+        owner = trackers[zlib.crc32(record_routing_key(record)) % 2]
+        for match in owner.observe_input(record):
+            found.append(match)
+            topic.extend(inputs_from_match(correlations, match))
+
+    outer = "9a1c0000-0000-4000-8000-0000000000a2"
+    assert len([m for m in expected if m.correlation.id == outer]) == 4
+    assert summary(found) == summary(expected)
+    assert all(tracker.stats.observed for tracker in trackers)
+
+
+def event_time(event: dict[str, object]) -> datetime:
+    return datetime.fromisoformat(str(event["@timestamp"]))
