@@ -1,4 +1,6 @@
-"""Index templates this store owns (incidents, audit, agents, tokens) and the alert fields it relies on.
+"""Index templates this store owns: incidents, audit, agents, tokens. (The alert sink owns the alerts
+template; this store's alert queries rely on its keyword ids/statuses, ``message`` as text and
+``rule.name.text``.)
 
 Mappings are explicit so ids and statuses are exact-match ``keyword`` fields, times are ``date`` and prose is
 ``text`` with a ``keyword`` sub-field. ``dynamic: false`` keeps any extra field in ``_source`` without
@@ -120,21 +122,6 @@ TOKEN_MAPPING: dict[str, Any] = {
         "revoked_by": KEYWORD,
     },
 }
-
-ALERT_FIELDS_MAPPING: dict[str, Any] = {
-    "properties": {
-        "@timestamp": DATE,
-        "message": TEXT,
-        "event": _object(id=KEYWORD, kind=KEYWORD, severity={"type": "short"}, created=DATE),
-        "rule": _object(id=KEYWORD, name=TEXT),
-        "host": _ID_NAME,
-        "organization": _ID_NAME,
-        "canhgac": _object(
-            alert=_object(status=KEYWORD, level=KEYWORD, incident_id=KEYWORD, event_ids=KEYWORD)
-        ),
-    },
-}
-"""What this store's alert queries need from the alert index template (owned by the alert sink)."""
 
 
 def templates(names: IndexNames) -> dict[str, dict[str, Any]]:

@@ -57,7 +57,7 @@ def alert_query(where: AlertFilter) -> _Clause:
     if where.min_severity is not None:
         filters.append({"range": {"event.severity": {"gte": where.min_severity}}})
     filters += _range("@timestamp", where.since, where.until)
-    return _bool(filters, _text(["message", "rule.name"], where.text))
+    return _bool(filters, _text(["message", "rule.name.text"], where.text))
 
 
 def incident_query(where: IncidentFilter) -> _Clause:

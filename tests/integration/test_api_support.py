@@ -1,0 +1,81 @@
+"""Helpers for the store contract and API integration tests (no tests here): a unique index prefix per
+test, the real alert template from the sink, alert documents shaped like the sink's, and cleanup."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from collector.incidents.alert_document import alert_document
+from collector.sinks.elasticsearch import index_templates
+from collector.store.elastic import ElasticStore, Refresh
+from collector.store.naming import IndexNames
+
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+_serial = itertools.count()
+
+
+def unique_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}-"
+
+
+def make_alert(
+    agency: str = "agency-a",
+    *,
+    minute: int = 5,
+    level: str = "high",
+    host: str = "host-1",
+    rule: str = "rule-ssh",
+    security_level: int = 3,
+) -> dict[str, Any]:
+    return alert_document(
+        alert_id=f"alert-{agency}-{next(_serial)}-{uuid.uuid4().hex[:6]}",
+        timestamp=T0 + timedelta(minutes=minute),
+        created=T0 + timedelta(minutes=minute, seconds=1),
+        rule={"id": rule, "name": "SSH brute force", "description": "many failed logins"},
+        level=level,
+        summary=f"failures on {host}",
+        host={"id": f"{agency}-{host}", "name": f"{host}.{agency}"},
+        organization={"id": agency, "name": agency.upper()},
+        system={"name": "mail", "security_level": security_level},
+        category=("authentication",),
+        event_type=("start",),
+    )
+
+
+@asynccontextmanager
+async def elastic_store(es_url: str, refresh: Refresh = "wait_for") -> AsyncIterator[ElasticStore]:
+    """A set-up store under a fresh prefix, with the alert sink's template; every index and template of
+    the prefix is deleted afterwards."""
+    prefix = unique_prefix()
+    client = AsyncElasticsearch(es_url, request_timeout=30)
+    for name, body in index_templates(prefix).items():
+        await client.indices.put_index_template(name=name, **body)
+    store = ElasticStore(client, IndexNames(prefix), refresh=refresh)
+    await store.setup()
+    try:
+        yield store
+    finally:
+        await _drop(client, prefix)
+        await client.close()
+
+
+async def index_alerts(store: ElasticStore, *alerts: dict[str, Any]) -> None:
+    """Index alerts the way the sink does (``op_type=create``, monthly index by ``@timestamp``)."""
+    for alert in alerts:
+        await store.create_alert(alert)
+
+
+async def _drop(client: AsyncElasticsearch, prefix: str) -> None:
+    indices = await client.indices.get(index=f"{prefix}*", allow_no_indices=True, expand_wildcards="all")
+    for name in indices.body:
+        await client.indices.delete(index=name, ignore_unavailable=True)
+    templates = await client.indices.get_index_template(name=f"{prefix}*")
+    for template in templates.body.get("index_templates", []):
+        await client.indices.delete_index_template(name=template["name"])
