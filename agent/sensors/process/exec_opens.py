@@ -59,7 +59,8 @@ class ExecOpens:
     """
 
     def __init__(self) -> None:
-        fd: int = _libc.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, os.O_RDONLY | os.O_LARGEFILE)
+        flags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK
+        fd: int = _libc.fanotify_init(flags, os.O_RDONLY | os.O_LARGEFILE)
         if fd < 0:
             error = ctypes.get_errno()
             raise OSError(error, f"fanotify_init: {os.strerror(error)}")

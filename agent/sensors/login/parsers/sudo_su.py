@@ -10,7 +10,7 @@ from agent.sensors.login.parsers.record import LogRecord, auth_observation
 # "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"
 # "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"
 _SUDO = re.compile(
-    r"^\s*(?P<user>\S+) : (?:(?P<problem>[^;]*?) ; )?(?:TTY=(?P<tty>\S+) ; )?PWD=(?P<pwd>.*?) ; "
+    r"^\s*(?P<user>\S+) : (?:(?P<problem>(?!TTY=|PWD=)[^;]*?) ; )?(?:TTY=(?P<tty>\S+) ; )?PWD=(?P<pwd>.*?) ; "
     r"USER=(?P<target>\S+) ;(?: GROUP=\S+ ;)?(?: TSID=\S+ ;)?(?: ENV=.*? ;)? COMMAND=(?P<command>.*)$"
 )
 # util-linux su: "(to root) alice on pts/0", "FAILED SU (to root) alice on pts/0"
