@@ -1,0 +1,115 @@
+"""The collector's configuration: one YAML file (``/etc/canhgac/collector.yaml``) with environment overrides.
+
+Environment variables ``CANHGAC_COLLECTOR__SECTION__KEY`` override the file (``__`` separates levels), so
+a systemd credential or a test can change one value without a file. Validation errors name the key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+
+DEFAULT_CONFIG_PATH = Path("/etc/canhgac/collector.yaml")
+ENV_PREFIX = "CANHGAC_COLLECTOR__"
+REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KafkaSettings(Section):
+    bootstrap: str = "127.0.0.1:9092"
+    events_topic: str = EVENTS_TOPIC
+    dead_letter_topic: str = DEAD_LETTER_TOPIC
+    correlation_topic: str = "canhgac.correlation"
+    group_id: str = "canhgac-collector"
+    max_batch: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    poll_timeout_ms: Annotated[int, Field(ge=1)] = 200
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    cafile: Path | None = None
+
+
+class ElasticsearchSettings(Section):
+    url: str = "http://127.0.0.1:9200"
+    index_prefix: str = "canhgac-"
+    index_events: bool = True
+    api_key_file: Path | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    ca_certs: Path | None = None
+    request_timeout_s: float = 30.0
+    retention_days: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: {"events": 90, "alerts": 730, "audit": 1825}
+    )
+
+
+class DetectionSettings(Section):
+    rules: list[Path] = Field(default_factory=lambda: [REPO_RULES / "sigma"])
+    pipeline: Path | None = REPO_RULES / "pipelines" / "linux-ecs.yml"
+
+
+class IncidentSettings(Section):
+    window_s: Annotated[float, Field(gt=0)] = 3600.0
+
+
+class ApiSettings(Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    silent_agent_factor: Annotated[float, Field(gt=1)] = 3.0
+
+
+class CollectorSettings(Section):
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message names every offending key."""
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> CollectorSettings:
+    """Read ``path`` (if it exists, or if it was asked for explicitly), then apply environment overrides."""
+    document: dict[str, Any] = {}
+    chosen = path or DEFAULT_CONFIG_PATH
+    if chosen.exists():
+        try:
+            loaded = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{chosen}: not valid YAML: {error}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{chosen}: expected a mapping at the top level")
+        document = loaded
+    elif path is not None:
+        raise ConfigError(f"{path}: no such file")
+    _apply_environment(document, os.environ if environ is None else environ)
+    try:
+        return CollectorSettings.model_validate(document)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        ]
+        raise ConfigError(f"{chosen}: " + "; ".join(problems)) from None
+
+
+def _apply_environment(document: dict[str, Any], environ: Any) -> None:
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        steps = key[len(ENV_PREFIX) :].lower().split("__")
+        node = document
+        for step in steps[:-1]:
+            node = node.setdefault(step, {})
+        node[steps[-1]] = yaml.safe_load(value) if value else value

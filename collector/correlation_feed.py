@@ -1,0 +1,56 @@
+"""Repartitioning base-rule matches by correlation group through an internal Kafka topic.
+
+Events are keyed by host, but a correlation's group (a source IP, a user) spans hosts and so spans the
+collectors that share the events topic. Each base match that feeds a correlation is re-published keyed
+by (correlation, group): every input of one group then reaches the one process that owns its partition.
+The record's timestamp is the event's time, so a restarted owner can replay from ``now - timespan``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from collector.alerts import event_time
+from collector.detection import RuleMatch
+from collector.detection.correlation import CorrelationSet, record_routing_key, to_input
+from collector.pipeline import encode_correlation_message
+
+
+class KafkaCorrelationFeed:
+    """See :class:`collector.pipeline.CorrelationFeed`: ``publish`` returns once Kafka acknowledged."""
+
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, correlations: Callable[[], CorrelationSet]
+    ) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._correlations = correlations
+        self.published = 0
+
+    async def publish(self, matches: Sequence[RuleMatch]) -> None:
+        correlations = self._correlations()
+        if not len(correlations):
+            return
+        pending = []
+        for match in matches:
+            rule_ids = [match.rule.id] + ([match.rule.name] if match.rule.name else [])
+            fed = {c.id: c for rule_id in rule_ids for c in correlations.feeding(rule_id)}
+            when = event_time(match.event)
+            for correlation in fed.values():
+                record = to_input(correlation, match.rule.id, match.event, when)
+                if record is None:
+                    continue
+                pending.append(
+                    await self._producer.send(
+                        self._topic,
+                        value=encode_correlation_message(record, match.event),
+                        key=record_routing_key(record),
+                        timestamp_ms=record.timestamp_us // 1000,
+                    )
+                )
+        if pending:
+            await asyncio.gather(*pending)
+            self.published += len(pending)

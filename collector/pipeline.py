@@ -1,0 +1,269 @@
+"""The order of work, in one place.
+
+Events stage, per consumed batch:
+    decode (bad → dead letters) → detect → write events and alerts → feed correlations
+    → update incidents and the agent inventory → commit offsets.
+Correlation stage, per batch of the internal repartition topic:
+    decode → correlate → write correlation alerts → update incidents → commit offsets.
+
+A step runs only when every earlier step of the batch is durable, and offsets are committed last, so a
+crash anywhere replays the batch; every write is idempotent (deterministic ids, ``op_type=create``), so a
+replay changes nothing that was already done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+from collector.alerts import alert_for_correlation, alert_for_match, event_time
+from collector.dead_letter import DeadLetter
+from collector.detection import RuleMatch
+from collector.detection.correlation import CorrelationInput, CorrelationInputError, CorrelationTracker
+from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
+from collector.store.errors import StoreUnavailable
+from event_contract import DecodeError, event_from_dict
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONTEXT_GROUPS = ("host", "agent", "organization")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One consumed Kafka record, reduced to what the pipeline needs."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+class Detector(Protocol):
+    def match(self, event: Mapping[str, Any]) -> list[RuleMatch]: ...
+
+
+class DeadLetters(Protocol):
+    async def publish(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+class CorrelationFeed(Protocol):
+    """Publishes base-rule matches to the repartition topic; returns once Kafka acknowledged them."""
+
+    async def publish(self, matches: Sequence[RuleMatch]) -> None: ...
+
+
+class AlertObserver(Protocol):
+    async def on_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+class HeartbeatObserver(Protocol):
+    async def on_heartbeats(self, events: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+@dataclass(slots=True)
+class Counters:
+    consumed: int = 0
+    dead_lettered: int = 0
+    events_indexed: int = 0
+    alerts_created: int = 0
+    alerts_replayed: int = 0
+    write_retries: int = 0
+    correlation_inputs: int = 0
+    correlation_duplicates: int = 0
+
+
+TRANSIENT = (SinkUnavailable, StoreUnavailable)
+
+
+async def retry_until_written(
+    write: Callable[[], Awaitable[T]], counters: Counters, stopping: asyncio.Event
+) -> T:
+    """Back off and retry while a store is unavailable; the batch is not committed meanwhile.
+
+    Retrying a whole step is safe because every step is idempotent."""
+    delay = 0.5
+    while True:
+        try:
+            return await write()
+        except TRANSIENT as error:
+            if stopping.is_set():
+                raise
+            counters.write_retries += 1
+            log.warning("store unavailable, retrying in %.1fs: %s", delay, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+@dataclass
+class EventPipeline:
+    """The events stage. ``process`` handles one batch and returns when its offsets may be committed."""
+
+    detector: Callable[[], Detector]
+    sink: DocumentSink
+    dead_letters: DeadLetters
+    correlations: CorrelationFeed | None
+    alert_observer: AlertObserver | None
+    heartbeat_observer: HeartbeatObserver | None
+    index_events: bool = True
+    counters: Counters = field(default_factory=Counters)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def process(self, batch: Sequence[Message]) -> None:
+        self.counters.consumed += len(batch)
+        events, letters = self.decode(batch)
+        matches = self.detect(events)
+        documents, origin = self.documents_for(events, matches)
+        report = await retry_until_written(lambda: self.sink.write(documents), self.counters, self.stopping)
+        letters += [
+            DeadLetter(*origin[doc_id], reason=f"not indexable: {reason}")
+            for doc_id, reason in report.rejected.items()
+        ]
+        if letters:
+            await self.dead_letters.publish(letters)
+            self.counters.dead_lettered += len(letters)
+        self.count_writes(report, documents)
+        if self.correlations is not None and matches:
+            await self.correlations.publish(matches)
+        alerts = [doc.body for doc in documents if doc.family == "alerts" and doc.id not in report.rejected]
+        if alerts and (observer := self.alert_observer) is not None:
+            await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
+        heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
+        if heartbeats and (inventory := self.heartbeat_observer) is not None:
+            await retry_until_written(
+                lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
+            )
+
+    def decode(
+        self, batch: Sequence[Message]
+    ) -> tuple[list[tuple[dict[str, Any], Message]], list[DeadLetter]]:
+        events: list[tuple[dict[str, Any], Message]] = []
+        letters: list[DeadLetter] = []
+        for message in batch:
+            try:
+                document = orjson.loads(message.value)
+                event_from_dict(document)
+            except (orjson.JSONDecodeError, DecodeError) as error:
+                reason = error.reason if isinstance(error, DecodeError) else f"not JSON: {error}"
+                letters.append(DeadLetter(*_where(message), reason=reason))
+                continue
+            events.append((document, message))
+        return events, letters
+
+    def detect(self, events: Sequence[tuple[dict[str, Any], Message]]) -> list[RuleMatch]:
+        detector = self.detector()  # read once per batch: a rule reload swaps it between batches
+        return [match for event, _ in events for match in detector.match(event)]
+
+    def documents_for(
+        self, events: Sequence[tuple[dict[str, Any], Message]], matches: Sequence[RuleMatch]
+    ) -> tuple[list[Document], dict[str, tuple[str, int, int, bytes | None, bytes]]]:
+        now = datetime.now(UTC)
+        documents: list[Document] = []
+        origin: dict[str, tuple[str, int, int, bytes | None, bytes]] = {}
+        by_event_id = {event["event"]["id"]: message for event, message in events}
+        if self.index_events:
+            for event, message in events:
+                body = {**event, "event": {**event["event"], "ingested": now.isoformat()}}
+                documents.append(Document("events", event["event"]["id"], event_time(event), body))
+                origin[event["event"]["id"]] = _where(message)
+        for match in matches:
+            if not match.rule.generates_alerts:
+                continue
+            alert = alert_for_match(match, now)
+            documents.append(alert)
+            origin[alert.id] = _where(by_event_id[match.event["event"]["id"]])
+        return documents, origin
+
+    def count_writes(self, report: WriteReport, documents: Sequence[Document]) -> None:
+        alerts = sum(1 for doc in documents if doc.family == "alerts")
+        self.counters.events_indexed += len(documents) - alerts
+        self.counters.alerts_created += min(alerts, report.created)
+        self.counters.alerts_replayed += max(0, alerts - report.created - len(report.rejected))
+
+
+@dataclass
+class CorrelationPipeline:
+    """The correlation stage, fed by the repartition topic (all inputs of one group reach one process)."""
+
+    tracker: Callable[[], CorrelationTracker]
+    sink: DocumentSink
+    alert_observer: AlertObserver | None
+    counters: Counters = field(default_factory=Counters)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _seen: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget windows and seen inputs; the caller then replays the topic from ``now - timespan``."""
+        self._seen.clear()
+
+    async def process(self, batch: Sequence[Message]) -> None:
+        tracker = self.tracker()
+        now = datetime.now(UTC)
+        documents: list[Document] = []
+        for message in batch:
+            try:
+                record, context = decode_correlation_message(message.value)
+            except CorrelationInputError as error:
+                log.error("dropping a malformed correlation input at %s: %s", _where(message)[:3], error)
+                continue
+            if self._already_seen(record):
+                self.counters.correlation_duplicates += 1
+                continue
+            self.counters.correlation_inputs += 1
+            documents += [
+                alert_for_correlation(match, context, now) for match in tracker.observe_input(record)
+            ]
+        if not documents:
+            return
+        report = await retry_until_written(lambda: self.sink.write(documents), self.counters, self.stopping)
+        self.counters.alerts_created += report.created
+        self.counters.alerts_replayed += report.already_present
+        alerts = [doc.body for doc in documents if doc.id not in report.rejected]
+        if alerts and (observer := self.alert_observer) is not None:
+            await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
+
+    def _already_seen(self, record: CorrelationInput) -> bool:
+        # A batch replayed after a crash re-publishes its inputs: count each event once per correlation.
+        key = (record.correlation_id, record.base_rule_id, record.event_id)
+        if key in self._seen:
+            return True
+        self._seen[key] = record.timestamp_us
+        if len(self._seen) > 200_000:
+            horizon = sorted(self._seen.values())[len(self._seen) // 2]
+            self._seen = {k: ts for k, ts in self._seen.items() if ts >= horizon}
+        return False
+
+
+def encode_correlation_message(record: CorrelationInput, event: Mapping[str, Any]) -> bytes:
+    context = {group: event[group] for group in CONTEXT_GROUPS if group in event}
+    system = (event.get("canhgac") or {}).get("system")
+    if system:
+        context["canhgac"] = {"system": system}
+    return orjson.dumps({"input": record.to_dict(), "context": context})
+
+
+def decode_correlation_message(value: bytes) -> tuple[CorrelationInput, dict[str, Any]]:
+    try:
+        document = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        raise CorrelationInputError(f"not JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("context"), dict):
+        raise CorrelationInputError("expected an object with 'input' and 'context'")
+    return CorrelationInput.from_dict(document.get("input")), document["context"]
+
+
+def _dataset(event: Mapping[str, Any]) -> str | None:
+    meta = event.get("event")
+    return meta.get("dataset") if isinstance(meta, Mapping) else None
+
+
+def _where(message: Message) -> tuple[str, int, int, bytes | None, bytes]:
+    return (message.topic, message.partition, message.offset, message.key, message.value)

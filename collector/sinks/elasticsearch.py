@@ -1,0 +1,114 @@
+"""The Elasticsearch sink: monthly indices under composable templates, deterministic ids, ``op_type=create``.
+
+Works on the minimal distribution (no data streams, ILM or ingest pipelines) and on a full cluster.
+A replayed document answers 409, which here means "already indexed", so replays leave one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, TransportError
+from elasticsearch import ConnectionError as EsConnectionError
+
+from collector.sinks.base import Document, Family, SinkUnavailable, WriteReport
+from collector.sinks.mappings import alerts_mapping, events_mapping
+
+log = logging.getLogger(__name__)
+
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+TEMPLATE_PRIORITY = 300
+
+
+def index_name(prefix: str, family: str, when: datetime) -> str:
+    return f"{prefix}{family}-{when.astimezone(UTC):%Y.%m}"
+
+
+def index_templates(prefix: str) -> dict[str, dict[str, Any]]:
+    settings = {"index": {"number_of_shards": 1, "number_of_replicas": 0, "auto_expand_replicas": "0-1"}}
+    mappings = {"events": events_mapping(), "alerts": alerts_mapping()}
+    return {
+        f"{prefix}{family}": {
+            "index_patterns": [f"{prefix}{family}-*"],
+            "priority": TEMPLATE_PRIORITY,
+            "template": {"settings": settings, "mappings": mapping},
+            "_meta": {"owner": "canhgac collector.sinks"},
+        }
+        for family, mapping in mappings.items()
+    }
+
+
+class ElasticsearchSink:
+    """Writes events and alerts with the bulk API. See :class:`collector.sinks.base.DocumentSink`."""
+
+    def __init__(self, client: AsyncElasticsearch, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    async def start(self) -> None:
+        try:
+            for name, body in index_templates(self._prefix).items():
+                await self._client.indices.put_index_template(name=name, **body)
+        except (EsConnectionError, TransportError) as error:
+            raise SinkUnavailable(f"cannot install index templates: {error}") from error
+
+    async def write(self, documents: Sequence[Document]) -> WriteReport:
+        report = WriteReport()
+        if not documents:
+            return report
+        operations: list[dict[str, Any]] = []
+        for document in documents:
+            index = index_name(self._prefix, document.family, document.timestamp)
+            operations.append({"create": {"_index": index, "_id": document.id}})
+            operations.append(dict(document.body))
+        try:
+            response = await self._client.bulk(operations=operations, refresh=False)
+        except (EsConnectionError, TransportError) as error:
+            raise SinkUnavailable(f"bulk request failed: {error}") from error
+        retriable: list[str] = []
+        for document, item in zip(documents, response["items"], strict=True):
+            result = item["create"]
+            status = int(result.get("status", 0))
+            if status in (200, 201):
+                report.created += 1
+            elif status == 409:
+                report.already_present += 1
+            elif status in RETRIABLE_STATUSES or _is_read_only(result):
+                retriable.append(f"{document.id}: {status}")
+            else:
+                report.rejected[document.id] = _reason(result)
+        if retriable:
+            # Some documents were written and some not: the caller retries all; the written ones then
+            # answer 409, so the retry is exact.
+            raise SinkUnavailable(f"{len(retriable)} documents not written, e.g. {retriable[0]}")
+        return report
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def delete_expired(self, family: Family, retention: timedelta, now: datetime) -> list[str]:
+        """Retention without ILM: drop monthly indices whose whole month is older than ``retention``."""
+        names = await self._client.indices.get(index=f"{self._prefix}{family}-*", expand_wildcards="open")
+        expired = []
+        for name in names:
+            month = datetime.strptime(name.rsplit("-", 1)[1], "%Y.%m").replace(tzinfo=UTC)
+            month_end = (month + timedelta(days=32)).replace(day=1)
+            if month_end < now - retention:
+                expired.append(name)
+        for name in expired:
+            await self._client.indices.delete(index=name)
+            log.info("deleted index past retention", extra={"index": name})
+        return expired
+
+
+def _is_read_only(result: dict[str, Any]) -> bool:
+    error = result.get("error") or {}
+    return "read_only" in str(error.get("reason", "")) or error.get("type") == "cluster_block_exception"
+
+
+def _reason(result: dict[str, Any]) -> str:
+    error = result.get("error") or {}
+    return f"{result.get('status')}: {error.get('type', 'error')}: {error.get('reason', '')}"[:1000]

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: contract events as an agent would send them."""
