@@ -109,13 +109,15 @@ class EventView:
     def lowered(self, ref: FieldRef) -> tuple[str, ...]:
         """:meth:`texts` lower-cased, for case-insensitive matching."""
         cached = self._lowered.get(ref.dotted)
-        if cached is None:
-            texts = self.texts(ref)
-            if not texts:
-                cached = texts
-            elif len(texts) == 1:
-                cached = (texts[0].lower(),)
-            else:
-                cached = tuple(text.lower() for text in texts)
-            self._lowered[ref.dotted] = cached
+        if cached is not None:
+            return cached
+        node: Any = self.event
+        for part in ref.parts:  # inlined fast path for one string at a nested dict path: the common case
+            if type(node) is not dict:
+                node = None
+                break
+            node = node.get(part)
+        # Lists, numbers and flat dotted keys take the general path through texts().
+        cached = (node.lower(),) if type(node) is str else tuple(t.lower() for t in self.texts(ref))
+        self._lowered[ref.dotted] = cached
         return cached

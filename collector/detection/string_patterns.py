@@ -15,7 +15,7 @@ from enum import Enum, auto
 from sigma.types import Placeholder, SigmaCasedString, SigmaString, SpecialChars
 
 from collector.detection.errors import RuleCompileError
-from collector.detection.regex import Pattern, compile_re2, escape
+from collector.detection.regex import Re2, compile_re2, escape
 
 
 class Shape(Enum):
@@ -34,7 +34,7 @@ class StringPattern:
     shape: Shape
     literal: str
     cased: bool
-    regex: Pattern | None = None
+    regex: Re2 | None = None
     longest_literal: str = ""
 
     @property
@@ -106,7 +106,7 @@ class StringSet:
                 if needle in text:
                     return True
             for regex in self.regexes:
-                if regex.fullmatch(text) is not None:
+                if regex.fullmatch(text):
                     return True
         return False
 

@@ -127,7 +127,7 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        return Compiled(lambda view: any(regex.search(t) is not None for t in view.texts(ref)), UNKNOWN)
+        return Compiled(lambda view: any(regex.search(t) for t in view.texts(ref)), UNKNOWN)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
         return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), UNKNOWN)
