@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from agent.config import DEFAULT_CONFIG_PATH, AgentConfig, ConfigError, load_config
 
+EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
 
 
@@ -46,7 +48,11 @@ def _run(config: AgentConfig) -> int:
     from agent.service import run_agent, run_event_loop
 
     configure_logging(config.logging.level)
-    run_event_loop(lambda: run_agent(config))
+    try:
+        run_event_loop(lambda: run_agent(config))
+    except Exception:  # e.g. an unwritable state directory: say why in the log format, exit non-zero
+        logging.getLogger("agent").exception("agent failed")
+        return EXIT_FAILURE
     return 0
 
 

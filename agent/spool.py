@@ -13,6 +13,7 @@ Guarantees:
   first (a newer one supersedes them) and then the oldest events; ``refuse_new`` keeps what is spooled
   and drops incoming events that do not fit. Either way a dropped event has consumed its sequence number,
   so the collector sees the gap, and the count is persisted and reported in the heartbeat.
+  An event larger than ``max_record_bytes`` is dropped the same way: it could never be delivered.
 
 A :class:`Spool` is not thread-safe; :class:`AsyncSpool` confines it to one worker thread.
 """
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 SPOOL_FILE = "spool.sqlite3"
+MAX_RECORD_BYTES = 1_000_000
+"""Larger events are dropped (and counted) at the spool: Kafka and the collector would refuse them, and
+one such row at the head would block delivery of everything behind it."""
 LOW_WATER = 0.95
 """Fraction of the cap the drop policy frees down to, so the costly search for victims runs rarely."""
 
@@ -88,9 +92,17 @@ class SpoolStats:
 class Spool:
     """Synchronous spool on one SQLite connection. See the module docstring for its guarantees."""
 
-    def __init__(self, path: Path, max_rows: int, max_bytes: int, policy: CapPolicy) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_rows: int,
+        max_bytes: int,
+        policy: CapPolicy,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._max_record_bytes = max_record_bytes
         self._max_rows = max_rows
         self._max_bytes = max_bytes
         self._policy = policy
@@ -114,9 +126,12 @@ class Spool:
                 (first + offset, item.key, item.render(first + offset), int(item.droppable))
                 for offset, item in enumerate(items)
             ]
-            refused = 0
+            rendered = len(records)
+            records = [row for row in records if len(row[2]) <= self._max_record_bytes]
+            refused = rendered - len(records)
             if self._policy == "refuse_new":
-                records, refused = self._fitting(records)
+                records, not_fitting = self._fitting(records)
+                refused += not_fitting
             self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", records)
             self._rows += len(records)
             self._bytes += sum(len(key) + len(payload) for _, key, payload, _ in records)

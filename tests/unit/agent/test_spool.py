@@ -117,6 +117,15 @@ def test_byte_cap_is_enforced(tmp_path: Path) -> None:
     assert stats.dropped == 5 - stats.depth
 
 
+def test_an_event_too_large_to_deliver_is_dropped_and_counted(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / SPOOL_FILE, 100, 10**6, "drop_oldest", max_record_bytes=20)
+
+    result = spool.append([Item("small"), Item("x" * 50), Item("after")])
+
+    assert (result.spooled, result.dropped) == (2, 1)
+    assert [row.payload for row in spool.read(10)] == [b"1:small", b"3:after"]
+
+
 def test_dropped_count_survives_reopen(tmp_path: Path) -> None:
     spool = open_spool(tmp_path, max_rows=1, policy="refuse_new")
     spool.append([Item("a"), Item("b")])
