@@ -68,9 +68,10 @@ def run(results: dict[str, float]) -> None:
 
     regression_root = SIGMAHQ / "regression_data"
     if regression_root.is_dir():
-        regressions, replay = replay_regressions(regression_root, every)
+        regressions, replay = replay_regressions(SIGMAHQ, every)
         results["sigmahq_regression_passed"] = float(regressions.passed)
         results["sigmahq_regression_total"] = float(regressions.total)
+        results["sigmahq_regression_exact_match_count"] = float(regressions.exact_count)
         _say(
             f"SigmaHQ regression tests: {regressions.passed} of {regressions.total} passed"
             f" ({regressions.exact_count} with exactly SigmaHQ's match_count)"
