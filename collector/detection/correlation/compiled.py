@@ -23,6 +23,7 @@ from sigma.correlations import (
     SigmaExtendedCorrelationCondition,
     SigmaRuleReference,
 )
+from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from collector.detection.correlation.conditions import RuleExpression, Threshold
@@ -223,7 +224,13 @@ def compile_correlation(
         base = _referenced_rule(reference, rule_id)
         key = str(base.id) if base.id else (base.name or reference.reference)
         if key not in feeds:
-            feeds[key] = _feed(rule, reference, base, key, value_field, resolver)
+            try:
+                feeds[key] = _feed(rule, reference, base, key, value_field, resolver)
+            except CorrelationCompileError:
+                raise
+            except (SigmaError, ValueError, TypeError) as error:
+                reason = f"fields for rule {reference.reference!r} cannot be resolved: {error}"
+                raise CorrelationCompileError(reason, rule_id) from error
         sequence.append(key)
     if not feeds:
         raise CorrelationCompileError("references no base rule", rule_id)

@@ -243,3 +243,42 @@ correlation: {type: temporal, rules: [corr_a, ssh_successful_login], group-by: [
         "forms a cycle through 'corr_a'",
         "forms a cycle through 'corr_b'",
     ]
+
+
+def test_a_pipeline_that_rejects_a_base_rule_log_source_reports_only_that_correlation() -> None:
+    pipeline = ProcessingPipeline.from_yaml(
+        """
+name: test
+transformations:
+  - id: no_process_rules
+    type: rule_failure
+    message: process rules are not supported here
+    rule_conditions: [{type: logsource, category: process_creation}]
+"""
+    )
+    text = (
+        BASE_RULES
+        + """---
+title: Shell spawned
+id: 5d7f6d0e-1111-4c5e-9a0b-000000000009
+name: shell_spawned
+logsource: {product: linux, category: process_creation}
+detection:
+  sel: {Image|endswith: /bash}
+  condition: sel
+---
+title: Shells
+id: 9a1c0000-0000-4000-8000-000000000005
+correlation: {type: event_count, rules: shell_spawned, group-by: [User], timespan: 1m, condition: {gte: 3}}
+---
+title: Failures
+id: 9a1c0000-0000-4000-8000-000000000006
+correlation: {type: event_count, rules: ssh_failed_login, group-by: [User], timespan: 1m, condition: {gte: 3}}
+"""
+    )
+
+    compiled, errors = compile_yaml(text, pipeline)
+
+    assert [error.rule_id for error in errors] == ["9a1c0000-0000-4000-8000-000000000005"]
+    assert "process rules are not supported here" in errors[0].reason
+    assert list(compiled.by_id) == ["9a1c0000-0000-4000-8000-000000000006"]
