@@ -5,6 +5,11 @@ Flow: :func:`compile_correlations` turns pySigma ``SigmaCorrelationRule`` object
 (:func:`to_input`), keyed for repartitioning by :func:`routing_key`; a :class:`CorrelationTracker` consumes
 inputs and returns :class:`CorrelationMatch` es with deterministic ids. In one process,
 ``CorrelationTracker.observe`` does all of it.
+
+Field names: group-by and condition fields are read from the decoded (nested ECS) event. Rules may name
+them as Sigma does (``User``): pass a :class:`PipelineFieldResolver` built from the same processing
+pipeline as the base rules, and each name is mapped per base rule, with that rule's log source. Names the
+pipeline does not map (``source.ip``) are used as they are, so already-mapped names work with any resolver.
 """
 
 from collector.detection.correlation.compiled import (

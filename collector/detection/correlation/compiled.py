@@ -1,14 +1,15 @@
 """Compile pySigma correlation rules into what the window state machine needs.
 
-A compiled correlation knows which base rules feed it, where each base rule's events keep the group-by
-values and the aggregated value (after ``aliases`` and the field resolver), the window length and the
-condition. Supported types: event_count, value_count, temporal, temporal_ordered, value_sum, value_avg,
-value_percentile, value_median. Not supported (a :class:`CorrelationCompileError` says so): correlations
-of correlations are supported when the outer rule's group-by fields are among the inner rule's (an inner
-match feeds the outer one with its group values, at its window end). Not supported (a
-:class:`CorrelationCompileError` says so): lt / lte / neq on event_count and value_count, which ask about
-the *absence* of events and cannot be decided while a sliding window is still open, and value aggregates
-over inner correlation matches.
+A compiled correlation knows which rules feed it, where each base rule's events keep the group-by values
+and the aggregated value (after ``aliases`` and the field resolver), the window length and the condition.
+Supported types: event_count, value_count, temporal (also with an expression condition such as
+``a and not b``), temporal_ordered, value_sum, value_avg, value_percentile, value_median. Correlations of
+correlations are supported when the outer rule's group-by fields are among the inner rule's (an inner
+match feeds the outer one with its group values, at its window end).
+
+Not supported (a :class:`CorrelationCompileError` names the rule and says why): lt / lte / neq on
+event_count and value_count, which ask about the *absence* of events and cannot be decided while a sliding
+window is still open; value aggregates over inner correlation matches; cycles of correlations.
 """
 
 from __future__ import annotations
