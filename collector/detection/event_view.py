@@ -76,6 +76,9 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+_NOT_A_DICT = object()
+
+
 class EventView:
     """One event as matchers see it. Not thread-safe; create one per event (cheap)."""
 
@@ -112,12 +115,16 @@ class EventView:
         if cached is not None:
             return cached
         node: Any = self.event
-        for part in ref.parts:  # inlined fast path for one string at a nested dict path: the common case
+        for part in ref.parts:  # inlined fast path for plain nested dicts, as decoded JSON is
             if type(node) is not dict:
-                node = None
+                node = _NOT_A_DICT
                 break
             node = node.get(part)
-        # Lists, numbers and flat dotted keys take the general path through texts().
-        cached = (node.lower(),) if type(node) is str else tuple(t.lower() for t in self.texts(ref))
+        if type(node) is str:
+            cached = (node.lower(),)
+        elif node is None and ref.dotted not in self.event:
+            cached = ()
+        else:  # lists, numbers, flat dotted keys, objects inside arrays: the general path
+            cached = tuple(text.lower() for text in self.texts(ref))
         self._lowered[ref.dotted] = cached
         return cached

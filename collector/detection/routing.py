@@ -69,12 +69,12 @@ class RoutingTable:
         meta = event.get("event")
         if not isinstance(meta, Mapping):
             return None
-        candidates = self._by_dataset.get(meta.get("dataset"))  # type: ignore[arg-type]
+        dataset, action = meta.get("dataset"), meta.get("action")
+        candidates = self._by_dataset.get(dataset) if isinstance(dataset, str) else None
         if not candidates:
             return None
-        action = meta.get("action")
         for route in candidates:
-            if route.actions is None or action in route.actions:
+            if route.actions is None or (isinstance(action, str) and action in route.actions):
                 return route
         return None
 

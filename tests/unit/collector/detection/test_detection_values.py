@@ -162,3 +162,36 @@ def test_keywords_with_fields(tmp_path: Path) -> None:
     other = auth_event("pam_unix(sshd:session): session opened for user bob")
     other["process"]["name"] = "sudo"
     assert not engine.match(other)
+
+
+HOSTILE_EVENTS: list[Any] = [
+    {"event": {"dataset": ["canhgac.process"], "action": "exec"}},
+    {"event": {"dataset": "canhgac.process", "action": {"x": 1}}},
+    {"event": "canhgac.process"},
+    {},
+    {
+        "event": {"dataset": "canhgac.process", "action": "exec"},
+        "process": {"command_line": ["a", {"b": 2}, None, 3.5, True, "\udcff" * 3], "name": {"nested": "sh"}},
+        "process.command_line": 12,
+        "message": "x" * 200_000,
+        "user": [{"name": None}, "root"],
+        "source": {"ip": "999.1.1.1"},
+    },
+    {"event": {"dataset": "canhgac.process", "action": "exec"}, "process": "not an object", "message": None},
+]
+
+
+def test_hostile_events_never_raise(tmp_path: Path) -> None:
+    engine = engine_for(
+        tmp_path,
+        rule_text(
+            "a:\n  process.command_line|re: 'x{3}'\nb:\n  process.name|contains: sh\n"
+            "c:\n  source.ip|cidr: 10.0.0.0/8\n"
+            "d:\n  process.pid|gt: 3\ne:\n  user.name: root\nf:\n  process.start|hour: 3\nk:\n  - xxx\n"
+            "condition: 1 of them"
+        ),
+    )
+    assert engine.errors == []
+    outcomes = [len(engine.match(event)) for event in HOSTILE_EVENTS]
+    assert outcomes[:4] == [0, 0, 0, 0]  # unroutable
+    assert outcomes[4] == 1  # the keyword finds "xxx" in the long message; nothing raises
