@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from collector.api.context import ApiContext, ReadinessCheck
+from collector.api.context import ApiContext, Reader, ReadinessCheck
 from collector.api.metrics import ApiMetrics
 from collector.api.ratelimit import FailureLimiter
 from collector.api.routes import alerts, health, inventory, tokens
@@ -108,5 +108,6 @@ def _add_metrics(app: FastAPI, metrics: ApiMetrics) -> None:
         return response
 
     @app.get("/metrics", include_in_schema=False)
-    async def exposition() -> Response:
+    async def exposition(_actor: Reader) -> Response:
+        """Needs a token like every endpoint but health: a scraper is given a viewer token."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

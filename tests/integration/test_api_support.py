@@ -79,3 +79,38 @@ async def _drop(client: AsyncElasticsearch, prefix: str) -> None:
     templates = await client.indices.get_index_template(name=f"{prefix}*")
     for template in templates.body.get("index_templates", []):
         await client.indices.delete_index_template(name=template["name"])
+
+
+ROLES: dict[str, tuple[str, str | None]] = {
+    "viewer": ("viewer", None),
+    "viewer_a": ("viewer", "agency-a"),
+    "responder_a": ("responder", "agency-a"),
+    "responder_b": ("responder", "agency-b"),
+    "analyst": ("analyst", None),
+    "admin": ("admin", None),
+}
+
+
+async def issue_tokens(store: ElasticStore, *, revoked: bool = True) -> dict[str, str]:
+    """A token per role in :data:`ROLES`, plus ``revoked`` (a revoked analyst token)."""
+    from collector.api.roles import Role
+    from collector.api.tokens import issue, revoke
+    from collector.incidents.actor import Actor
+
+    setup = Actor("test-setup", "admin", None)
+    secrets = {}
+    for who, (role, agency) in ROLES.items():
+        issued = await issue(store, role=Role(role), agency=agency, name=who, by=setup, now=datetime.now(UTC))
+        secrets[who] = issued.secret
+    if revoked:
+        issued = await issue(
+            store, role=Role.ANALYST, agency=None, name="revoked", by=setup, now=datetime.now(UTC)
+        )
+        await revoke(store, str(issued.record["id"]), by=setup, now=datetime.now(UTC))
+        secrets["revoked"] = issued.secret
+    return secrets
+
+
+async def refresh(store: ElasticStore) -> None:
+    """Make every write of this test's prefix searchable now."""
+    await store._es.indices.refresh(index=f"{store.names.prefix}*")

@@ -52,7 +52,7 @@ async def test_repeated_failures_are_rate_limited_for_that_address_only(api: Api
         assert codes[5:] == [429] * 3
         assert (await colleague.get("/api/v1/alerts", headers=bad)).status_code == 401
         assert (await colleague.get("/api/v1/alerts", headers=api.auth("viewer"))).status_code == 200
-        metrics = (await colleague.get("/metrics")).text
+        metrics = (await colleague.get("/metrics", headers=api.auth("viewer"))).text
     assert 'canhgac_api_auth_failures_total{outcome="rate_limited"} 3.0' in metrics
 
 

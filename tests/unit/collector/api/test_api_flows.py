@@ -115,7 +115,7 @@ async def test_rules_agents_health_and_metrics(api: Api) -> None:
         assert (await client.get("/api/v1/health/live")).json() == {"status": "ok"}
         ready = await client.get("/api/v1/health/ready")
         assert ready.json() == {"status": "ready", "checks": {"elasticsearch": True}}
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=api.auth("viewer"))).text
         assert 'canhgac_api_requests_total{method="GET",route="/api/v1/rules",status="200"} 1.0' in metrics
 
 
