@@ -16,7 +16,8 @@ class PathSelection:
     """
 
     def __init__(self, roots: list[Path], include: list[str], exclude: list[str], recursive: bool) -> None:
-        self.roots = [os.path.abspath(root) for root in roots]
+        # Resolved, so /bin on a merged-/usr system is watched (and reported) as /usr/bin.
+        self.roots = [os.path.realpath(root) for root in roots]
         self._include = include
         self._exclude = exclude
         self.recursive = recursive

@@ -16,7 +16,8 @@ class LogFollower:
     new one is opened at its start. Truncation in place (``copytruncate``): reading restarts at 0. A
     saved position is used only if the file at ``path`` still has its inode and is at least that long;
     with another inode the file is read from the start (the rotated one's unread tail is lost; it is not
-    searched for). Without a saved position it starts at the end if ``start_at_end``. A line without its
+    searched for). Without a saved position it starts at the end if ``start_at_end`` and the file
+    existed at the first attempt (a log created later is read from its start). A line without its
     newline yet is left for the next call. Blocking; one thread at a time.
     """
 
@@ -24,6 +25,7 @@ class LogFollower:
         self.path = path
         self._saved = saved
         self._start_at_end = start_at_end
+        self._first_attempt = True
         self._stream: io.BufferedReader | None = None
         self._inode = 0
         self._offset = 0
@@ -62,6 +64,9 @@ class LogFollower:
         return lines
 
     def _open(self) -> bool:
+        # Only a file present at the first attempt holds history to skip; one created later is all new.
+        skip_history = self._start_at_end and self._first_attempt
+        self._first_attempt = False
         try:
             stream = open(self.path, "rb")  # noqa: SIM115 -- kept open between calls
         except FileNotFoundError:
@@ -73,7 +78,7 @@ class LogFollower:
         elif saved is not None:
             offset = 0
         else:
-            offset = st.st_size if self._start_at_end else 0
+            offset = st.st_size if skip_history else 0
         self._stream, self._inode, self._offset = stream, st.st_ino, offset
         return True
 

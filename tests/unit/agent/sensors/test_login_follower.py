@@ -96,3 +96,11 @@ def test_a_damaged_position_file_is_ignored(tmp_path: Path) -> None:
     file = tmp_path / "positions.json"
     file.write_text("{not json")
     assert PositionStore(file).load() == {}
+
+
+def test_a_log_created_after_start_is_read_from_its_beginning(tmp_path: Path) -> None:
+    log = tmp_path / "secure"
+    follower = LogFollower(log, None, start_at_end=True)
+    assert follower.read_lines(4096) == []
+    log.write_text("first line of a new log\n")
+    assert follower.read_lines(4096) == ["first line of a new log"]
