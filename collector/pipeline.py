@@ -14,8 +14,10 @@ replay changes nothing that was already done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -71,6 +73,8 @@ class HeartbeatObserver(Protocol):
 
 @dataclass(slots=True)
 class Counters:
+    """What the stages did, for logs and metrics. ``seconds`` accumulates wall time per step."""
+
     consumed: int = 0
     dead_lettered: int = 0
     events_indexed: int = 0
@@ -79,6 +83,15 @@ class Counters:
     write_retries: int = 0
     correlation_inputs: int = 0
     correlation_duplicates: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timing(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - started
 
 
 TRANSIENT = (SinkUnavailable, StoreUnavailable)
@@ -119,10 +132,15 @@ class EventPipeline:
 
     async def process(self, batch: Sequence[Message]) -> None:
         self.counters.consumed += len(batch)
-        events, letters = self.decode(batch)
-        matches = self.detect(events)
-        documents, origin = self.documents_for(events, matches)
-        report = await retry_until_written(lambda: self.sink.write(documents), self.counters, self.stopping)
+        with self.counters.timing("decode"):
+            events, letters = self.decode(batch)
+        with self.counters.timing("detect"):
+            matches = self.detect(events)
+            documents, origin = self.documents_for(events, matches)
+        with self.counters.timing("write"):
+            report = await retry_until_written(
+                lambda: self.sink.write(documents), self.counters, self.stopping
+            )
         letters += [
             DeadLetter(*origin[doc_id], reason=f"not indexable: {reason}")
             for doc_id, reason in report.rejected.items()

@@ -172,6 +172,7 @@ class Collector:
             asyncio.create_task(self.consume(self.correlation_consumer, self.correlation_stage.process)),
             asyncio.create_task(self.every(30, lambda: inventory.check_silent_agents())),
             asyncio.create_task(self.every(3600, lambda: self.expire(sink))),
+            asyncio.create_task(self.every(30, lambda: self.report(event_stage, self.correlation_stage))),
         ]
         stop = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -180,6 +181,7 @@ class Collector:
             # A stage that died must take the process down: systemd restarts it and Kafka replays.
             log.error("a collector task failed", exc_info=task.exception())
         log.info("stopping: finishing the current batches")
+        await self.report(event_stage, self.correlation_stage)
         self.stopping.set()
         for task in tasks:
             task.cancel()
@@ -188,6 +190,11 @@ class Collector:
             with contextlib.suppress(Exception):
                 await closing()
         return 1 if failed else 0
+
+    async def report(self, *stages: EventPipeline | CorrelationPipeline | None) -> None:
+        for stage in stages:
+            if stage is not None:
+                log.info("%s: %s", type(stage).__name__, stage.counters)
 
     async def until_ready(self, what: str, start: Callable[[], Awaitable[Any]]) -> None:
         delay = 0.5

