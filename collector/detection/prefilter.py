@@ -1,16 +1,17 @@
-"""Literal pre-filter: one Aho-Corasick pass per field rules out most rules of a route before matching.
+"""Literal pre-filter: one pass per field rules out most rules of a route before matching.
 
 Each rule's requirement is a few clauses of (field, literal) pairs (see
-:mod:`collector.detection.requirements`). Per route, every distinct clause gets a bit, and per field one
-automaton maps each literal to the bits of the clauses containing it; one pass over an event's lower-cased
-field texts yields the satisfied clauses. A rule is a candidate when all its clauses are satisfied; rules
-are filed under their most selective clause so only rules whose first clause was hit are examined. The
-pre-filter may let through rules that then fail to match, never the reverse.
+:mod:`collector.detection.requirements`). Per route, every distinct clause gets a bit; per field, the
+literals map to the bits of the clauses containing them, and one Aho-Corasick pass over the event's
+lower-cased field text (plain ``in`` tests when a field has only a few literals) yields the satisfied
+clauses. A rule is a candidate when all its clauses are satisfied; rules are filed under their most
+selective clause so only rules whose first clause was hit are examined. The pre-filter may let through
+rules that then fail to match, never the reverse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ahocorasick
 
@@ -18,19 +19,51 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.model import CompiledRule
 from collector.detection.requirements import UNKNOWN, Clause
 
+Scanner = Callable[[str], int]
+"""Lower-cased text -> bits of the clauses whose literal for this field occurs in it."""
+
+_FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
+
+
+def _scanner(masks: dict[str, int]) -> Scanner:
+    if len(masks) < _FEW_LITERALS:
+        pairs = tuple(masks.items())
+
+        def scan_few(text: str) -> int:
+            satisfied = 0
+            for literal, mask in pairs:
+                if literal in text:
+                    satisfied |= mask
+            return satisfied
+
+        return scan_few
+    automaton = ahocorasick.Automaton()
+    for literal, mask in masks.items():
+        automaton.add_word(literal, mask)
+    automaton.make_automaton()
+    iterate = automaton.iter
+
+    def scan_many(text: str) -> int:
+        satisfied = 0
+        for _, mask in iterate(text):
+            satisfied |= mask
+        return satisfied
+
+    return scan_many
+
 
 class RouteIndex:
-    """The rules of one route, in load order, with their literal automata. Immutable after construction."""
+    """The rules of one route, in load order, with their literal scanners. Immutable after construction."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.rules = tuple(rules)
-        self._always: list[int] = []
+        always: list[int] = []
         clause_bits: dict[Clause, int] = {}
         # anchor clause bit -> (rule position, bits of all the rule's clauses)
         self._by_anchor: dict[int, list[tuple[int, int]]] = {}
         for position, rule in enumerate(self.rules):
             if rule.requirement == UNKNOWN:
-                self._always.append(position)
+                always.append(position)
                 continue
             needed = 0
             for clause in rule.requirement:
@@ -42,33 +75,32 @@ class RouteIndex:
             for field_name, literal in clause:
                 masks = literals_by_field.setdefault(field_name, {})
                 masks[literal] = masks.get(literal, 0) | bit
+        self._always_positions = tuple(always)
+        self._always_rules = tuple(self.rules[position] for position in always)
         self._anchors = sum(self._by_anchor)
-        self._automata: list[tuple[FieldRef, ahocorasick.Automaton]] = []
-        for field_name, masks in sorted(literals_by_field.items()):
-            automaton = ahocorasick.Automaton()
-            for literal, mask in masks.items():
-                automaton.add_word(literal, mask)
-            automaton.make_automaton()
-            self._automata.append((FieldRef(field_name), automaton))
+        self._scanners = tuple(
+            (FieldRef(field_name), _scanner(masks)) for field_name, masks in sorted(literals_by_field.items())
+        )
 
     @property
     def prefiltered_count(self) -> int:
-        return len(self.rules) - len(self._always)
+        return len(self.rules) - len(self._always_positions)
 
-    def candidates(self, view: EventView) -> list[CompiledRule]:
+    def candidates(self, view: EventView) -> Sequence[CompiledRule]:
         satisfied = 0
-        for ref, automaton in self._automata:
-            for text in view.lowered(ref):
-                for _, clause_mask in automaton.iter(text):
-                    satisfied |= clause_mask
-        positions = list(self._always)
+        lowered = view.lowered
+        for ref, scan in self._scanners:
+            for text in lowered(ref):
+                satisfied |= scan(text)
         anchors = satisfied & self._anchors
+        if not anchors:
+            return self._always_rules
+        positions = list(self._always_positions)
         while anchors:
             lowest = anchors & -anchors
             for position, needed in self._by_anchor[lowest]:
                 if needed & satisfied == needed:
                     positions.append(position)
             anchors ^= lowest
-        if len(positions) > 1:
-            positions.sort()
+        positions.sort()
         return [self.rules[position] for position in positions]
