@@ -375,8 +375,27 @@ def up(conn: Connection, services: tuple[str, ...]) -> None:
         (Path(conn.state_dir) / "connection.json").write_text(json.dumps(asdict(conn), indent=2))
 
 
+def stop_companions(conn: Connection) -> None:
+    """Processes started against this stack (the demo's agent, collector, API) go down with it."""
+    for pid_file in sorted((Path(conn.state_dir) / "processes").glob("*.pid")):
+        pid = pid_alive(pid_file)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while pid_alive(pid_file) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if pid_alive(pid_file):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+            log(f"{pid_file.stem} stopped")
+        pid_file.unlink(missing_ok=True)
+
+
 def down(conn: Connection, services: tuple[str, ...]) -> None:
     with locked(conn):
+        if set(services) == set(SERVICES):
+            stop_companions(conn)
         for service in services:
             stop_service(conn, service)
 
