@@ -17,6 +17,7 @@ _INLINE_MAX_BYTES = 32 * 1024 * 1024
 # One pool task: enough files to amortise pickling, small enough to spread over the workers.
 _TASK_MAX_FILES = 256
 _TASK_MAX_BYTES = 64 * 1024 * 1024
+_WORKER_NICENESS = 10
 
 
 class Scanner:
@@ -67,8 +68,15 @@ class Scanner:
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers, mp_context=context, initializer=_yield_to_the_host
+            )
         return self._pool
+
+
+def _yield_to_the_host() -> None:
+    """Hashing workers run niced: on an idle host they use every core, on a busy one they wait."""
+    os.nice(_WORKER_NICENESS)
 
 
 def _tasks(files: list[FileState], policy: ContentPolicy) -> list[list[tuple[str, int]]]:
