@@ -96,6 +96,11 @@ class FileIntegritySensor:
                     self._debouncer.clear()
                     changes, _ = await loop.run_in_executor(worker, reconciler.full_scan)
                     self.scans_completed += 1
+                    appeared = await loop.run_in_executor(worker, watcher.roots_appeared)
+                    if appeared:
+                        # A root created since (say /root/.ssh): watch it from now on.
+                        await loop.run_in_executor(worker, watcher.stop)
+                        rescan_interval = await self._start_watching(loop, worker, watcher)
                     next_rescan = time.monotonic() + rescan_interval
                 else:
                     due = self._debouncer.due(time.monotonic())
@@ -120,9 +125,8 @@ class FileIntegritySensor:
                 f"{self.config.fallback_rescan_interval_s:g}s",
             )
             return self.config.fallback_rescan_interval_s
-        if watcher.missing_roots:
-            absent = ", ".join(watcher.missing_roots)
-            self._health = SensorHealth(status="ok", detail=f"paths absent: {absent}")
+        absent = ", ".join(watcher.missing_roots)
+        self._health = SensorHealth(status="ok", detail=f"paths absent: {absent}" if absent else None)
         return self.config.rescan_interval_s
 
     def _touch(self, path: str) -> None:

@@ -92,6 +92,10 @@ class ChangeWatcher:
         logging.getLogger(_WATCHDOG_INOTIFY_LOGGER).addHandler(self._overflow_listener)
         self._observer = observer
 
+    def roots_appeared(self) -> bool:
+        """Whether a root missing at ``start`` exists now (a restart would watch it)."""
+        return any(os.path.isdir(root) for root in self.missing_roots)
+
     def stop(self) -> None:
         logging.getLogger(_WATCHDOG_INOTIFY_LOGGER).removeHandler(self._overflow_listener)
         if self._observer is not None:

@@ -96,7 +96,7 @@ class LoginSensor:
             return parse_record(
                 record, ignored_pam_services=self._ignored, report_unparsed=self.config.report_unparsed
             )
-        except ValueError:  # a parser bug must not stop the sensor: keep the line as a plain message
+        except Exception:  # a parser bug must cost one line, not the sensor
             log.exception("cannot parse auth log line %r", line)
             return None
 

@@ -55,3 +55,19 @@ async def test_an_inotify_overflow_triggers_a_rescan(tmp_path: Path, monkeypatch
         )
         await seen.wait_for(created(watched / "cron.d"), within_s=5)
         assert sensor.scans_completed == scans + 1
+
+
+async def test_a_root_created_after_start_is_watched_after_the_next_scan(tmp_path: Path) -> None:
+    ssh = tmp_path / "root" / ".ssh"
+    config = FileIntegrityConfig(paths=[ssh], exclude=[], debounce_s=0.1, rescan_interval_s=1.5)
+    sensor = FileIntegritySensor(config, tmp_path / "state")
+    async with running(sensor) as seen:
+        assert sensor.health().detail == f"paths absent: {ssh}"
+        ssh.mkdir(parents=True)
+        (ssh / "authorized_keys").write_text("ssh-ed25519 AAAA attacker")
+        await seen.wait_for(created(ssh / "authorized_keys"), within_s=5)  # found by a scan
+        assert sensor.health().detail is None
+        scans = sensor.scans_completed
+        (ssh / "id_ed25519").write_text("key")
+        await seen.wait_for(created(ssh / "id_ed25519"), within_s=1)  # well before the next scan
+        assert sensor.scans_completed == scans
