@@ -15,7 +15,6 @@ from agent.sensors.file_integrity.baseline import BaselineStore
 from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy
 from agent.sensors.file_integrity.debounce import Debouncer
-from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import Scanner
@@ -163,8 +162,3 @@ class FileIntegritySensor:
 
         await loop.run_in_executor(worker, release)
         worker.shutdown(wait=False)
-
-
-def report(changes: list[Change]) -> list[Observation]:
-    """Observations for a list of changes, in order (used by one-off tools and tests)."""
-    return [to_observation(change) for change in changes]

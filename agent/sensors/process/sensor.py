@@ -28,18 +28,18 @@ _KNOWN_PROCESSES_MAX = 65536
 class ProcessSensor:
     """Reports every exec (``exec``, type start) and process exit (``end``, type end, with exit code).
 
-    Source: the netlink proc connector, read in a dedicated thread that snapshots /proc the moment an exec
-    is announced (see :class:`ConnectorReceiver`); without it (no privilege, no kernel support, or
-    ``source: poll``) a psutil process-list comparison every ``poll_interval_s``, reported as
-    ``degraded``. Executable hashes are computed in a worker thread and cached per file version.
-    ``state_dir`` is unused: processes need no state across restarts.
+    Source: the netlink proc connector, read by a small listener process (real-time priority, backed by
+    fanotify exec opens) that snapshots /proc the moment an exec is announced and hands batches to a
+    reader thread here (see :mod:`agent.sensors.process.listener` for why a process). Without it (no
+    privilege, no kernel support, or ``source: poll``), or if it dies, a psutil process-list comparison
+    every ``poll_interval_s``, reported as ``degraded``. Executable hashes are computed in a worker thread
+    and cached per file version. ``state_dir`` is unused: processes need no state across restarts.
     """
 
     name = "process"
 
     def __init__(self, config: ProcessConfig, state_dir: Path) -> None:
         self.config = config
-        self._state_dir = state_dir
         self._health = SensorHealth(status="ok" if config.enabled else "disabled")
         self._hashes = ExecutableHashes(config.hash_cache_size, config.max_hash_bytes)
         self._known: OrderedDict[int, KnownProcess] = OrderedDict()
