@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import astuple, fields
+from dataclasses import fields
+from operator import attrgetter
 from pathlib import Path
 
 from agent.sensors.file_integrity.state import FileState
 
 _COLUMNS = tuple(field.name for field in fields(FileState))
+# dataclasses.astuple deep-copies every value: ten times slower over a large baseline.
+_ROW = attrgetter(*_COLUMNS)
 # Column names come from the dataclass, never from input, so building the statements is safe.
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM baseline"  # noqa: S608
 _PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS)
@@ -63,7 +66,7 @@ class BaselineStore:
         self._db.execute("BEGIN")
         try:
             self._db.executemany("DELETE FROM baseline WHERE path = ?", ((path,) for path in deletions))
-            self._db.executemany(_UPSERT, (astuple(state) for state in upserts))
+            self._db.executemany(_UPSERT, (_ROW(state) for state in upserts))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

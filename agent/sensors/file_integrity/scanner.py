@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import replace
 
 from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
 from agent.sensors.file_integrity.selection import PathSelection
@@ -93,6 +92,4 @@ def _tasks(files: list[FileState], policy: ContentPolicy) -> list[list[tuple[str
 
 
 def _with_content(state: FileState, content: Content) -> FileState:
-    return replace(
-        state, sha256=content.sha256, hash_skipped_reason=content.hash_skipped_reason, marking=content.marking
-    )
+    return state.with_content(content.sha256, content.hash_skipped_reason, content.marking)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 FileType = Literal["file", "dir", "symlink", "other"]
@@ -44,11 +44,18 @@ class FileState:
             and self.device == other.device
         )
 
+    def with_content(
+        self, sha256: str | None, hash_skipped_reason: str | None, marking: str | None
+    ) -> FileState:
+        """This stat with its content's facts. (Not ``dataclasses.replace``: scans call this per file.)"""
+        return FileState(
+            self.path, self.type, self.size, self.mode, self.uid, self.gid, self.inode, self.device,
+            self.mtime_ns, self.ctime_ns, sha256, hash_skipped_reason, marking, self.target_path,
+        )  # fmt: skip
+
     def with_content_of(self, other: FileState) -> FileState:
         """This stat with the hash and marking already known for ``other``."""
-        return replace(
-            self, sha256=other.sha256, hash_skipped_reason=other.hash_skipped_reason, marking=other.marking
-        )
+        return self.with_content(other.sha256, other.hash_skipped_reason, other.marking)
 
 
 def file_type(mode: int) -> FileType:
