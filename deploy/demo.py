@@ -140,10 +140,9 @@ def act_like_an_intruder() -> None:
     shutil.copy("/bin/true", tool)
     subprocess.run([str(tool)], check=False)
     print(f"    ran {tool}")
-    subprocess.run(
-        ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9 || true"], check=False, stderr=subprocess.DEVNULL
-    )
-    print("    ran bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' (a reverse-shell pattern, to a closed port)")
+    reverse_shell = "sleep 1; exec 3<>/dev/tcp/127.0.0.1/9 || true"
+    subprocess.run(["bash", "-c", reverse_shell], check=False, stderr=subprocess.DEVNULL)
+    print(f"    ran bash -c '{reverse_shell}' (a reverse-shell pattern, to a closed port)")
 
 
 def main() -> int:
@@ -187,10 +186,15 @@ def main() -> int:
 
     say("the incident they opened, acknowledged through the API")
     incidents = wait("an incident", lambda: client.get("/incidents").json()["items"], 60)
-    incident = next((i for i in incidents if "Reverse shell" in i["title"]), incidents[0])
+    reverse_shell_incidents = [i for i in incidents if "Reverse shell" in i["title"]] or incidents
+    incident = next((i for i in reverse_shell_incidents if i["status"] == "new"), reverse_shell_incidents[0])
     print(f"    incident {incident['id']}: {incident['title']} — priority {incident['priority']}")
     print(f"    why grouped: {incident['grouping']['reason']}")
     print(f"    why this priority: {incident['priority_reason']}")
+    if incident["status"] != "new":
+        # A re-run within the hour: its alerts joined the incident an earlier run acknowledged.
+        print(f"    already {incident['status']} by an earlier run; {incident['alert_count']} alerts now")
+        return finish(conn, workdir, token)
     response = client.post(
         f"/incidents/{incident['id']}/status",
         json={"status": "acknowledged", "reason": "demo: the SOC analyst has seen it"},
@@ -200,6 +204,10 @@ def main() -> int:
     seconds = acknowledged["time_to_acknowledge_s"]
     print(f"    status now {acknowledged['status']}, {seconds:.0f} s after it opened")
 
+    return finish(conn, workdir, token)
+
+
+def finish(conn: dict[str, str], workdir: Path, token: str) -> int:
     say("done — everything keeps running")
     print(f"    API:            {API}  (token: {token})")
     print(f"    Elasticsearch:  {conn['es_url']}   Kafka: {conn['kafka_bootstrap']}")
