@@ -92,6 +92,7 @@ class FileIntegritySensor:
                 await self._sleep_until(next_rescan)
                 if self._overflowed or time.monotonic() >= next_rescan:
                     self._overflowed = False
+                    # The scan covers what was touched before it; what is touched during it stays queued.
                     self._debouncer.clear()
                     changes, _ = await loop.run_in_executor(worker, reconciler.full_scan)
                     self.scans_completed += 1

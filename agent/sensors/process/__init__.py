@@ -1,4 +1,19 @@
-"""Process execs and exits from the kernel's proc connector, enriched from /proc."""
+"""Process execs and exits from the kernel's proc connector, enriched from /proc.
+
+Each exec gives ``process.*`` (executable, args, command line, working directory, start, user and group,
+SHA-256 of the executable, parent pid/executable/command line) with a stable ``process.entity_id``
+(hash of boot id, pid and start time); each exit gives ``end`` with ``process.exit_code``.
+
+Privileges: root, or CAP_NET_ADMIN (proc connector), CAP_SYS_ADMIN (fanotify exec opens, the fallback
+for processes that exit before /proc can be read), CAP_SYS_NICE (real-time priority of the listener),
+CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (reading other users' /proc entries). Without the connector the
+sensor polls and reports ``degraded``.
+
+Modules: ``config``, ``connector`` (netlink wire format), ``procfs`` (reading /proc), ``exec_opens``
+(fanotify), ``snapshotter`` (events to snapshots), ``listener`` (the separate process),
+``receiver`` (the agent's side of it), ``poller`` (psutil fallback), ``identity`` (boot clock, entity
+ids), ``exe_hash`` (cached hashes), ``accounts`` (names of ids), ``observation``, ``sensor``.
+"""
 
 from agent.sensors.process.config import ProcessConfig
 from agent.sensors.process.sensor import ProcessSensor
