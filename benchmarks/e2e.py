@@ -85,7 +85,7 @@ async def poll(
                         index=f"{run.prefix}alerts-*",
                         query={"terms": {"canhgac.alert.event_ids": pending[:1000]}},
                         size=1000,
-                        source=["canhgac.alert.event_ids"],
+                        source_includes=["canhgac.alert.event_ids"],
                         allow_no_indices=True,
                         ignore_unavailable=True,
                     )

@@ -51,7 +51,7 @@ correlation:
 
 
 @pytest.fixture
-def run(stack, tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(stack, tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yml").write_text(RULES)
@@ -114,7 +114,7 @@ async def test_kill_9_mid_stream_leaves_one_alert_per_detection(run: CollectorRu
     assert max(ids.values()) == 1
 
 
-async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> None:  # type: ignore[no-untyped-def]
+async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> None:
     run.start_collector()
     before = [process_exec("/bin/bash", f"bash -i before {n}") for n in range(20)]
     await run.produce((b"web01", encoded(event)) for event in before)
