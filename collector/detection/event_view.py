@@ -79,6 +79,17 @@ def as_text(value: Any) -> str | None:
 _NOT_A_DICT = object()
 
 
+def _walk_dicts(event: Mapping[str, Any], ref: FieldRef) -> Any:
+    """The value at ``ref`` when every step is a plain dict (as decoded JSON is); ``None`` when absent
+    there; ``_NOT_A_DICT`` when a list or other object is in the way (the general lookup handles it)."""
+    node: Any = event
+    for part in ref.parts:
+        if type(node) is not dict:
+            return _NOT_A_DICT
+        node = node.get(part)
+    return node
+
+
 class EventView:
     """One event as matchers see it. Not thread-safe; create one per event (cheap)."""
 
@@ -101,11 +112,11 @@ class EventView:
         """Values as strings (numbers and booleans rendered), objects left out."""
         cached = self._texts.get(ref.dotted)
         if cached is None:
-            values = self.values(ref)
-            if len(values) == 1 and type(values[0]) is str:  # the usual case, kept off the slow path
-                cached = values
+            node = _walk_dicts(self.event, ref)
+            if type(node) is str:  # the usual case, kept off the general path
+                cached = (node,)
             else:
-                cached = tuple(text for text in map(as_text, values) if text is not None)
+                cached = tuple(text for text in map(as_text, self.values(ref)) if text is not None)
             self._texts[ref.dotted] = cached
         return cached
 
@@ -114,12 +125,7 @@ class EventView:
         cached = self._lowered.get(ref.dotted)
         if cached is not None:
             return cached
-        node: Any = self.event
-        for part in ref.parts:  # inlined fast path for plain nested dicts, as decoded JSON is
-            if type(node) is not dict:
-                node = _NOT_A_DICT
-                break
-            node = node.get(part)
+        node = _walk_dicts(self.event, ref)
         if type(node) is str:
             cached = (node.lower(),)
         elif node is None and ref.dotted not in self.event:
