@@ -17,6 +17,7 @@ CN_VAL_PROC = 1
 PROC_CN_MCAST_LISTEN = 1
 NLMSG_DONE = 3
 SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>; Python's socket module does not export it
+PROC_EVENT_FORK = 0x00000001
 PROC_EVENT_EXEC = 0x00000002
 PROC_EVENT_EXIT = 0x80000000
 
@@ -25,7 +26,16 @@ _CN_MSG = struct.Struct("=IIIIHH")
 _PROC_EVENT_HEADER = struct.Struct("=IIQ")
 _EXEC = struct.Struct("=ii")
 _EXIT = struct.Struct("=iiII")
+_FORK = struct.Struct("=iiii")
 _HEADER_SIZE = _NLMSGHDR.size + _CN_MSG.size
+
+
+@dataclass(frozen=True, slots=True)
+class ForkEvent:
+    """A new process (not thread): the only event that names a parent."""
+
+    parent_pid: int
+    pid: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,7 @@ class ExitEvent:
     unknown (seen by polling)."""
 
 
-ProcEvent = ExecEvent | ExitEvent
+ProcEvent = ForkEvent | ExecEvent | ExitEvent
 
 
 def open_connector(buffer_bytes: int) -> socket.socket:
@@ -72,7 +82,7 @@ def _exit_code(status: int) -> int:
 
 
 def parse(datagram: bytes) -> list[ProcEvent]:
-    """The exec and exit events of one datagram (thread exits and other event kinds are skipped)."""
+    """The fork, exec and exit events of one datagram (threads and other event kinds are skipped)."""
     events: list[ProcEvent] = []
     offset = 0
     while offset + _HEADER_SIZE + _PROC_EVENT_HEADER.size <= len(datagram):
@@ -82,7 +92,11 @@ def parse(datagram: bytes) -> list[ProcEvent]:
         base = offset + _HEADER_SIZE
         what = _PROC_EVENT_HEADER.unpack_from(datagram, base)[0]
         body = base + _PROC_EVENT_HEADER.size
-        if what == PROC_EVENT_EXEC and body + _EXEC.size <= len(datagram):
+        if what == PROC_EVENT_FORK and body + _FORK.size <= len(datagram):
+            _parent_pid, parent_tgid, child_pid, child_tgid = _FORK.unpack_from(datagram, body)
+            if child_pid == child_tgid:
+                events.append(ForkEvent(parent_tgid, child_pid))
+        elif what == PROC_EVENT_EXEC and body + _EXEC.size <= len(datagram):
             pid, _tgid = _EXEC.unpack_from(datagram, body)
             events.append(ExecEvent(pid))
         elif what == PROC_EVENT_EXIT and body + _EXIT.size <= len(datagram):

@@ -14,6 +14,8 @@ import os
 import struct
 from collections import OrderedDict
 
+from agent.sensors.process.exe_hash import ExeKey
+
 FAN_CLOEXEC = 0x1
 FAN_NONBLOCK = 0x2
 FAN_CLASS_NOTIF = 0x0
@@ -65,7 +67,7 @@ class ExecOpens:
             error = ctypes.get_errno()
             raise OSError(error, f"fanotify_init: {os.strerror(error)}")
         self._fd = fd
-        self._opened: OrderedDict[int, list[str]] = OrderedDict()
+        self._opened: OrderedDict[int, list[tuple[str, ExeKey]]] = OrderedDict()
         self.overflows = 0
         marked = 0
         for point in _mount_points():
@@ -98,24 +100,28 @@ class ExecOpens:
                     continue
                 try:
                     path = os.readlink(f"/proc/self/fd/{fd}")
+                    st = os.fstat(fd)
+                except OSError:
+                    continue
                 finally:
                     os.close(fd)
-                self._remember(pid, path)
+                self._remember(pid, (path, (st.st_dev, st.st_ino, st.st_mtime_ns)))
 
-    def _remember(self, pid: int, path: str) -> None:
+    def _remember(self, pid: int, opened: tuple[str, ExeKey]) -> None:
         paths = self._opened.get(pid)
         if paths is None:
             paths = self._opened[pid] = []
             if len(self._opened) > _PIDS_REMEMBERED:
                 self._opened.popitem(last=False)
-        paths.append(path)
+        paths.append(opened)
 
     def forget(self, pid: int) -> None:
         self._opened.pop(pid, None)
 
-    def program_of(self, pid: int) -> str | None:
-        paths = self._opened.pop(pid, None)
-        if not paths:
+    def program_of(self, pid: int) -> tuple[str, ExeKey] | None:
+        """The program's path and (device, inode, mtime_ns)."""
+        opened = self._opened.pop(pid, None)
+        if not opened:
             return None
-        programs = [path for path in paths if not os.path.basename(path).startswith(_LOADER_PREFIXES)]
-        return programs[-1] if programs else paths[-1]
+        programs = [item for item in opened if not os.path.basename(item[0]).startswith(_LOADER_PREFIXES)]
+        return programs[-1] if programs else opened[-1]

@@ -7,13 +7,15 @@ agent unpickles, so they live in this importable module rather than in the ``__m
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
-from agent.sensors.process.connector import ExecEvent, ExitEvent
+from agent.sensors.process.connector import ExecEvent, ExitEvent, ForkEvent, ProcEvent
 from agent.sensors.process.exec_opens import ExecOpens
 from agent.sensors.process.procfs import ProcessSnapshot, ProcStat, read_args, read_link, read_stat, snapshot
 
 _PARENTS_CACHED = 4096
+_FORKS_REMEMBERED = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +73,27 @@ class Snapshotter:
         self._report_exits = report_exits
         self._exec_opens = exec_opens
         self._parents: dict[int, ParentSnapshot] = {}
+        self._forked_by: OrderedDict[int, int] = OrderedDict()
 
-    def see(self, event: ExecEvent | ExitEvent) -> Seen | None:
+    def see(self, event: ProcEvent) -> Seen | None:
         """Call :meth:`ExecOpens.drain` first: the open of an executable precedes its exec event."""
         now = time.time_ns()
+        if isinstance(event, ForkEvent):
+            self._forked_by[event.pid] = event.parent_pid
+            if len(self._forked_by) > _FORKS_REMEMBERED:
+                self._forked_by.popitem(last=False)
+            return None
         if isinstance(event, ExecEvent):
             process = snapshot(event.pid, now)
             if self._exec_opens is not None:
                 program = self._exec_opens.program_of(event.pid)
                 if process.executable is None and program is not None:
-                    process = replace(process, executable=program, executable_source="exec_open")
-            parent = self._parent(process.stat.ppid) if process.stat else None
-            return ExecSeen(process, parent)
+                    path, key = program
+                    process = replace(process, executable=path, exe_key=key, executable_source="exec_open")
+            # A process gone before /proc was read still has the parent its fork event named.
+            ppid = process.stat.ppid if process.stat else self._forked_by.get(event.pid)
+            return ExecSeen(process, self._parent(ppid) if ppid else None)
+        self._forked_by.pop(event.pid, None)
         self._parents.pop(event.pid, None)
         if self._exec_opens is not None:
             self._exec_opens.forget(event.pid)

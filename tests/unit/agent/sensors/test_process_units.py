@@ -18,19 +18,19 @@ from agent.sensors.process.connector import (
     CN_IDX_PROC,
     PROC_EVENT_EXEC,
     PROC_EVENT_EXIT,
+    PROC_EVENT_FORK,
     ExecEvent,
     ExitEvent,
+    ForkEvent,
     parse,
 )
 from agent.sensors.process.exe_hash import ExecutableHashes
 from agent.sensors.process.identity import BootClock
 from agent.sensors.process.observation import exec_observation, exit_observation
 from agent.sensors.process.procfs import ProcessSnapshot, ProcStat, read_stat, snapshot
-from agent.sensors.process.snapshotter import ExecSeen, ExitSeen, ParentSnapshot
+from agent.sensors.process.snapshotter import ExecSeen, ExitSeen, ParentSnapshot, Snapshotter
 from event_contract import ProcessEvent
 from tests.unit.agent.sensors.contract_helpers import as_event
-
-PROC_FORK = 0x00000001
 
 
 def message(what: int, body: bytes) -> bytes:
@@ -39,14 +39,29 @@ def message(what: int, body: bytes) -> bytes:
     return struct.pack("=IHHII", 16 + len(cn_msg), 3, 0, 0, 0) + cn_msg
 
 
-def test_exec_and_exit_are_decoded_and_thread_exits_skipped() -> None:
+def test_fork_exec_and_exit_are_decoded_and_threads_skipped() -> None:
     datagram = (
-        message(PROC_EVENT_EXEC, struct.pack("=ii", 4242, 4242))
-        + message(PROC_EVENT_EXIT, struct.pack("=iiII", 4242, 4242, 3 << 8, 17))
+        message(PROC_EVENT_FORK, struct.pack("=iiii", 4001, 4000, 4242, 4242))
+        + message(PROC_EVENT_FORK, struct.pack("=iiii", 4242, 4242, 4243, 4242))  # a thread
+        + message(PROC_EVENT_EXEC, struct.pack("=ii", 4242, 4242))
         + message(PROC_EVENT_EXIT, struct.pack("=iiII", 4243, 4242, 0, 0))  # a thread
-        + message(PROC_FORK, struct.pack("=iiii", 1, 1, 4244, 4244))
+        + message(PROC_EVENT_EXIT, struct.pack("=iiII", 4242, 4242, 3 << 8, 17))
+        + message(0x00000004, struct.pack("=iiII", 4242, 4242, 0, 0))  # a uid change: not used
     )
-    assert parse(datagram) == [ExecEvent(4242), ExitEvent(4242, 3)]
+    assert parse(datagram) == [ForkEvent(4000, 4242), ExecEvent(4242), ExitEvent(4242, 3)]
+
+
+def test_a_process_gone_before_proc_was_read_keeps_the_parent_its_fork_named() -> None:
+    vanished = subprocess.Popen(["true"])
+    vanished.wait()
+    snapshotter = Snapshotter(report_exits=True, exec_opens=None)
+    assert snapshotter.see(ForkEvent(os.getpid(), vanished.pid)) is None
+    seen = snapshotter.see(ExecEvent(vanished.pid))
+    assert isinstance(seen, ExecSeen)
+    assert seen.process.stat is None
+    assert seen.parent is not None
+    assert seen.parent.pid == os.getpid()
+    assert seen.parent.executable == os.path.realpath(sys.executable)
 
 
 def test_a_process_killed_by_a_signal_exits_with_128_plus_signal() -> None:
