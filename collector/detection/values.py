@@ -118,7 +118,6 @@ def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) 
 
 
 def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
-    # SigmaBool before SigmaNumber-like checks: the order of these tests is significant only for them.
     if isinstance(value, SigmaNull):
         return Compiled(lambda view: not view.values(ref), UNKNOWN)
     if isinstance(value, SigmaExists):
@@ -131,7 +130,7 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
         return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), UNKNOWN)
-    if isinstance(value, SigmaTimestampPart):
+    if isinstance(value, SigmaTimestampPart):  # a SigmaNumber subclass: test it before SigmaNumber
         part, number = value.timestamp_part, value.number
         return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaNumber):
