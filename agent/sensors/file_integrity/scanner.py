@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
@@ -19,13 +20,19 @@ _TASK_MAX_BYTES = 64 * 1024 * 1024
 _WORKER_NICENESS = 10
 
 
+class ScanAborted(Exception):
+    """The scan was abandoned because the sensor is stopping."""
+
+
 class Scanner:
     """Turns paths into :class:`FileState` s.
 
     A file whose (size, mtime, ctime, inode) equals its known state keeps the known hash: a content
     write always moves ctime. Hashing is CPU-bound and ``hashlib`` holds the GIL between chunks, so large
     batches go to a process pool (started lazily with ``forkserver``, never forking a threaded agent).
-    Not thread-safe; ``close()`` stops the pool.
+    Not thread-safe, except ``abort()``: callable from any thread, it makes the scan in progress (and any
+    later one) raise :class:`ScanAborted` soon, so stopping the sensor does not wait for a long scan.
+    ``close()`` stops the pool.
     """
 
     def __init__(self, selection: PathSelection, policy: ContentPolicy, workers: int) -> None:
@@ -33,6 +40,14 @@ class Scanner:
         self._policy = policy
         self._workers = workers or os.cpu_count() or 1
         self._pool: Executor | None = None
+        self._aborted = threading.Event()
+
+    def abort(self) -> None:
+        self._aborted.set()
+
+    def _check(self) -> None:
+        if self._aborted.is_set():
+            raise ScanAborted
 
     def close(self) -> None:
         if self._pool is not None:
@@ -44,6 +59,7 @@ class Scanner:
         states: dict[str, FileState] = {}
         to_read: list[FileState] = []
         for path, st in self._selection.walk(top):
+            self._check()
             state = state_from_stat(path, st)
             previous = known.get(path)
             if state.type != "file":
@@ -59,10 +75,22 @@ class Scanner:
     def _read(self, files: list[FileState]) -> list[Content]:
         hashed_bytes = sum(state.size for state in files if state.size <= self._policy.max_hash_bytes)
         if self._workers <= 1 or (len(files) <= _INLINE_MAX_FILES and hashed_bytes <= _INLINE_MAX_BYTES):
-            return [read_content(state.path, state.size, self._policy) for state in files]
+            contents = []
+            for state in files:
+                self._check()
+                contents.append(read_content(state.path, state.size, self._policy))
+            return contents
         pool = self._ensure_pool()
         futures = [pool.submit(read_contents, task, self._policy) for task in _tasks(files, self._policy)]
-        return [content for future in futures for content in future.result()]
+        results: list[Content] = []
+        try:
+            for future in futures:
+                self._check()
+                results.extend(future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+        return results
 
     def _ensure_pool(self) -> Executor:
         if self._pool is None:

@@ -161,5 +161,6 @@ class FileIntegritySensor:
             scanner.close()
             baseline.close()
 
+        scanner.abort()  # a scan still running in the worker gives up, so release comes soon
         await loop.run_in_executor(worker, release)
         worker.shutdown(wait=False)

@@ -14,7 +14,7 @@ from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy, marking_in
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
-from agent.sensors.file_integrity.scanner import Scanner
+from agent.sensors.file_integrity.scanner import ScanAborted, Scanner
 from agent.sensors.file_integrity.selection import PathSelection
 from tests.unit.agent.sensors.contract_helpers import as_event
 
@@ -188,3 +188,18 @@ def test_marking_is_reported_only_for_text_like_files(reconciler: Reconciler, wa
     event = as_event(to_observation(next(c for c in changes if c.new and c.new.marking)))
     assert event.canhgac.file is not None
     assert event.canhgac.file.classification_marking == "TỐI MẬT"
+
+
+def test_an_aborted_scan_stops_and_leaves_the_baseline_untouched(watched: Path, tmp_path: Path) -> None:
+    reconciler, baseline, scanner = make_reconciler(watched, tmp_path / "state")
+    try:
+        reconciler.full_scan()
+        (watched / "index.php").write_text("changed")
+        scanner.abort()
+        with pytest.raises(ScanAborted):
+            reconciler.full_scan()
+        assert baseline.get(str(watched / "index.php")) is not None
+        assert baseline.get(str(watched / "index.php")).size == len("<?php echo 1;")  # type: ignore[union-attr]
+    finally:
+        scanner.close()
+        baseline.close()
