@@ -9,13 +9,14 @@ The record's timestamp is the event's time, so a restarted owner can replay from
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from collector.alerts import event_time
 from collector.detection import RuleMatch
-from collector.detection.correlation import CorrelationSet, record_routing_key, to_input
+from collector.detection.correlation import CorrelationInput, CorrelationSet, record_routing_key, to_input
 from collector.pipeline import encode_correlation_message
 
 
@@ -34,23 +35,29 @@ class KafkaCorrelationFeed:
         correlations = self._correlations()
         if not len(correlations):
             return
-        pending = []
+        records: list[tuple[CorrelationInput, Mapping[str, Any]]] = []
         for match in matches:
-            rule_ids = [match.rule.id] + ([match.rule.name] if match.rule.name else [])
-            fed = {c.id: c for rule_id in rule_ids for c in correlations.feeding(rule_id)}
+            # A correlation names its base rules by id or by name; a rule without a UUID has only a name.
+            identifiers = [match.rule.id] + ([match.rule.name] if match.rule.name else [])
             when = event_time(match.event)
-            for correlation in fed.values():
-                record = to_input(correlation, match.rule.id, match.event, when)
-                if record is None:
-                    continue
-                pending.append(
-                    await self._producer.send(
-                        self._topic,
-                        value=encode_correlation_message(record, match.event),
-                        key=record_routing_key(record),
-                        timestamp_ms=record.timestamp_us // 1000,
-                    )
-                )
+            for identifier in identifiers:
+                for correlation in correlations.feeding(identifier):
+                    record = to_input(correlation, identifier, match.event, when)
+                    if record is not None:
+                        records.append((record, match.event))
+        await self.publish_inputs(records)
+
+    async def publish_inputs(self, records: Sequence[tuple[CorrelationInput, Mapping[str, Any]]]) -> None:
+        """Publish correlation inputs (with the event context they came from); returns once acknowledged."""
+        pending = [
+            await self._producer.send(
+                self._topic,
+                value=encode_correlation_message(record, context),
+                key=record_routing_key(record),
+                timestamp_ms=record.timestamp_us // 1000,
+            )
+            for record, context in records
+        ]
         if pending:
             await asyncio.gather(*pending)
             self.published += len(pending)

@@ -27,7 +27,12 @@ import orjson
 from collector.alerts import alert_for_correlation, alert_for_match, event_time
 from collector.dead_letter import DeadLetter
 from collector.detection import RuleMatch
-from collector.detection.correlation import CorrelationInput, CorrelationInputError, CorrelationTracker
+from collector.detection.correlation import (
+    CorrelationInput,
+    CorrelationInputError,
+    CorrelationTracker,
+    inputs_from_match,
+)
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
 from event_contract import DecodeError, event_from_dict
@@ -61,6 +66,12 @@ class CorrelationFeed(Protocol):
     """Publishes base-rule matches to the repartition topic; returns once Kafka acknowledged them."""
 
     async def publish(self, matches: Sequence[RuleMatch]) -> None: ...
+
+
+class CorrelationInputs(Protocol):
+    """Publishes correlation inputs (for correlations built on correlations); returns once acknowledged."""
+
+    async def publish_inputs(self, records: Sequence[tuple[CorrelationInput, Mapping[str, Any]]]) -> None: ...
 
 
 class AlertObserver(Protocol):
@@ -214,6 +225,7 @@ class CorrelationPipeline:
     tracker: Callable[[], CorrelationTracker]
     sink: DocumentSink
     alert_observer: AlertObserver | None
+    nested: CorrelationInputs | None = None
     counters: Counters = field(default_factory=Counters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _seen: dict[tuple[str, str, str], int] = field(default_factory=dict)
@@ -226,6 +238,7 @@ class CorrelationPipeline:
         tracker = self.tracker()
         now = datetime.now(UTC)
         documents: list[Document] = []
+        nested: list[tuple[CorrelationInput, Mapping[str, Any]]] = []
         for message in batch:
             try:
                 record, context = decode_correlation_message(message.value)
@@ -236,15 +249,19 @@ class CorrelationPipeline:
                 self.counters.correlation_duplicates += 1
                 continue
             self.counters.correlation_inputs += 1
-            documents += [
-                alert_for_correlation(match, context, now) for match in tracker.observe_input(record)
-            ]
-        if not documents:
-            return
-        report = await retry_until_written(lambda: self.sink.write(documents), self.counters, self.stopping)
-        self.counters.alerts_created += report.created
-        self.counters.alerts_replayed += report.already_present
-        alerts = [doc.body for doc in documents if doc.id not in report.rejected]
+            for match in tracker.observe_input(record):
+                if match.correlation.generates_alerts:
+                    documents.append(alert_for_correlation(match, context, now))
+                nested += [(outer, context) for outer in inputs_from_match(tracker.correlations, match)]
+        if documents:
+            report = await retry_until_written(
+                lambda: self.sink.write(documents), self.counters, self.stopping
+            )
+            self.counters.alerts_created += report.created
+            self.counters.alerts_replayed += report.already_present
+        if nested and self.nested is not None:
+            await self.nested.publish_inputs(nested)
+        alerts = [doc.body for doc in documents if not report.rejected.get(doc.id)] if documents else []
         if alerts and (observer := self.alert_observer) is not None:
             await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
 

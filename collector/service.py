@@ -149,20 +149,23 @@ class Collector:
         events = kafka.consumer(ks, ks.group_id, client_id, ks.events_topic)
         self.correlation_consumer = kafka.consumer(ks, f"{ks.group_id}.correlation", client_id)
         self.correlation_consumer.subscribe([ks.correlation_topic], listener=ReplayCorrelationWindows(self))
+        feed = KafkaCorrelationFeed(producer, ks.correlation_topic, lambda: self.detection.correlations)
         event_stage = EventPipeline(
             detector=lambda: self.detection.engine,
             sink=sink,
             dead_letters=DeadLetterPublisher(producer, ks.dead_letter_topic),
-            correlations=KafkaCorrelationFeed(
-                producer, ks.correlation_topic, lambda: self.detection.correlations
-            ),
+            correlations=feed,
             alert_observer=incidents,
             heartbeat_observer=inventory,
             index_events=es.index_events,
             stopping=self.stopping,
         )
         self.correlation_stage = CorrelationPipeline(
-            tracker=lambda: self.tracker, sink=sink, alert_observer=incidents, stopping=self.stopping
+            tracker=lambda: self.tracker,
+            sink=sink,
+            alert_observer=incidents,
+            nested=feed,
+            stopping=self.stopping,
         )
         await self.until_ready("Kafka", events.start)
         await self.until_ready("Kafka", self.correlation_consumer.start)

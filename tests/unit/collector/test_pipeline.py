@@ -158,3 +158,68 @@ async def test_correlation_counts_a_republished_input_once(engine: DetectionEngi
 
 def _id(message: Message) -> str:
     return str(orjson.loads(message.value)["event"]["id"])
+
+
+NESTED = """
+title: Failed ssh
+id: 44444444-2222-4333-8444-555555555555
+name: failed
+logsource: {product: linux, service: sshd}
+detection: {keywords: ['Failed password'], condition: keywords}
+---
+title: Accepted ssh
+id: 55555555-2222-4333-8444-555555555555
+name: accepted
+logsource: {product: linux, service: sshd}
+detection: {keywords: ['Accepted password'], condition: keywords}
+---
+title: Many failures
+id: 66666666-2222-4333-8444-555555555555
+name: many_failures
+correlation: {type: event_count, rules: [failed], group-by: [source.ip], timespan: 60s, condition: {gte: 3}}
+---
+title: Login after many failures
+id: 77777777-2222-4333-8444-555555555555
+level: critical
+correlation:
+  type: temporal_ordered
+  rules: [many_failures, accepted]
+  group-by: [source.ip]
+  timespan: 120s
+"""
+
+
+class Loopback:
+    """Publishes nested inputs straight back into the stage, as the repartition topic would."""
+
+    def __init__(self) -> None:
+        self.pending: list[bytes] = []
+
+    async def publish_inputs(self, records: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+        self.pending += [encode_correlation_message(record, context) for record, context in records]
+
+
+async def test_a_correlation_of_correlations_fires_through_the_stage(tmp_path: Path) -> None:
+    (tmp_path / "nested.yml").write_text(NESTED)
+    engine = DetectionEngine.from_paths([tmp_path], pipeline=Path("rules/pipelines/linux-ecs.yml"))
+    correlations, errors = compile_correlations(engine.correlation_rules)
+    assert errors == []
+    tracker = CorrelationTracker(correlations)
+    sink, loopback = MemorySink(), Loopback()
+    stage = CorrelationPipeline(tracker=lambda: tracker, sink=sink, alert_observer=None, nested=loopback)
+    events = [ssh_failure("admin", "192.0.2.9") for _ in range(3)]
+    success = ssh_failure("admin", "192.0.2.9")
+    success["message"] = "sshd[9]: Accepted password for admin from 192.0.2.9 port 2 ssh2"
+    inputs = []
+    for event in [*events, success]:
+        for match in engine.match(event):
+            for correlation in correlations.feeding(match.rule.name or match.rule.id):
+                record = to_input(correlation, match.rule.name or "", event, event_time(event))
+                assert record is not None
+                inputs.append(encode_correlation_message(record, event))
+    await stage.process(messages(*inputs[:3]))  # three failures: the inner correlation fires...
+    assert len(loopback.pending) == 1
+    assert sink.family("alerts") == {}  # ...but only feeds the outer one (no `generate: true`)
+    await stage.process(messages(*loopback.pending, inputs[3]))
+    names = {alert["rule"]["name"] for alert in sink.family("alerts").values()}
+    assert names == {"Login after many failures"}
