@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -40,14 +41,25 @@ class PathSelection:
             return False
         return is_dir or self._matches(path, self._include)
 
+    def _inside_excluded_directory(self, path: str) -> bool:
+        parent = os.path.dirname(path)
+        while self.under_root(parent) and parent != path:
+            if self._matches(parent, self._exclude):
+                return True
+            path, parent = parent, os.path.dirname(parent)
+        return False
+
     def walk(self, top: str) -> Iterator[tuple[str, os.stat_result]]:
-        """Every wanted path under ``top`` (itself included) with its ``lstat``; vanished paths skipped."""
+        """Every wanted path under ``top`` (itself included) with its ``lstat``; vanished paths skipped.
+
+        ``top`` itself may be any path an inotify event named, so it is also checked against excluded
+        directories above it (below it, excluded directories are simply not entered)."""
         try:
             st = os.lstat(top)
         except OSError:
             return
-        is_dir = os.path.isdir(top) and not os.path.islink(top)
-        if not self.wants(top, is_dir):
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not self.wants(top, is_dir) or self._inside_excluded_directory(top):
             return
         yield top, st
         if not is_dir:

@@ -203,3 +203,15 @@ def test_an_aborted_scan_stops_and_leaves_the_baseline_untouched(watched: Path, 
     finally:
         scanner.close()
         baseline.close()
+
+
+def test_an_event_inside_an_excluded_directory_is_ignored(watched: Path, tmp_path: Path) -> None:
+    (watched / "cache" / "deep").mkdir(parents=True)
+    reconciler, baseline, scanner = make_reconciler(watched, tmp_path / "state", exclude=["*/cache"])
+    try:
+        reconciler.full_scan()
+        (watched / "cache" / "deep" / "page.html").write_text("x")
+        assert reconciler.reconcile({str(watched / "cache" / "deep" / "page.html")}) == []
+    finally:
+        scanner.close()
+        baseline.close()
