@@ -11,6 +11,7 @@ from pathlib import Path
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
@@ -38,8 +39,13 @@ def rule_id(parsed: ParsedRule) -> str:
 
 
 def compile_rules(
-    parsed_rules: Sequence[ParsedRule], pipeline: ProcessingPipeline | None, options: CompileOptions
+    parsed_rules: Sequence[ParsedRule],
+    pipeline: ProcessingPipeline | None,
+    options: CompileOptions,
+    filters: Sequence[SigmaFilter] = (),
 ) -> CompiledRuleSet:
+    """Sigma filters (from any file) are applied to the rules they name before the pipeline, as pySigma
+    does for a collection."""
     result = CompiledRuleSet()
     kept: list[ParsedRule] = []
     first_seen: dict[str, Path] = {}
@@ -50,6 +56,12 @@ def compile_rules(
             result.errors.append(RuleLoadError(parsed.path, None, reason, ident))
             continue
         first_seen[ident] = parsed.path
+        try:
+            for sigma_filter in filters:
+                sigma_filter.apply_on_rule(parsed.rule)
+        except (SigmaError, ValueError, TypeError) as error:
+            result.errors.append(_error(parsed, error, "filter"))
+            continue
         if pipeline is not None:
             try:
                 pipeline.apply(parsed.rule)

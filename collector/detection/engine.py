@@ -8,6 +8,7 @@ from typing import Any
 
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.processing.pipeline import ProcessingPipeline
 
 from collector.detection.compile_rules import compile_rules
@@ -83,11 +84,13 @@ class DetectionEngine:
         processing = load_pipeline(pipeline) if pipeline is not None else None
         parsed: list[ParsedRule] = []
         errors: list[RuleLoadError] = []
+        filters: list[SigmaFilter] = []
         for path, relative in rule_files(paths):
-            file_rules, file_errors = parse_file(path, relative)
-            parsed.extend(file_rules)
-            errors.extend(file_errors)
-        compiled = compile_rules(parsed, processing, options)
+            parsed_file = parse_file(path, relative)
+            parsed.extend(parsed_file.rules)
+            errors.extend(parsed_file.errors)
+            filters.extend(parsed_file.filters)
+        compiled = compile_rules(parsed, processing, options, filters)
         return cls(
             compiled.rules,
             correlation_rules=compiled.correlation_rules,

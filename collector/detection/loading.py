@@ -10,6 +10,7 @@ from typing import Any
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRuleLocation
+from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
 from collector.detection.bounded_yaml import BoundedYamlError, load_documents, read_rule_text
@@ -49,28 +50,41 @@ def error_from_sigma(path: Path, error: SigmaError, rule_id: str | None = None) 
     return RuleLoadError(path, line, f"{type(error).__name__}: {reason}", rule_id)
 
 
-def parse_file(path: Path, relative_path: str) -> tuple[list[ParsedRule], list[RuleLoadError]]:
-    """Parse one file into rules; every problem becomes a :class:`RuleLoadError` naming the file."""
+@dataclass
+class ParsedFile:
+    rules: list[ParsedRule]
+    errors: list[RuleLoadError]
+    filters: list[SigmaFilter]
+
+
+def parse_file(path: Path, relative_path: str) -> ParsedFile:
+    """Parse one file into rules and Sigma filters; every problem becomes a :class:`RuleLoadError`
+    naming the file. Filters are returned, not applied: they apply to the rules of every file."""
     try:
         documents = load_documents(read_rule_text(path))
     except (BoundedYamlError, OSError) as error:
         line = error.line if isinstance(error, BoundedYamlError) else None
-        return [], [RuleLoadError(path, line, str(error))]
+        return ParsedFile([], [RuleLoadError(path, line, str(error))], [])
     if not documents:
-        return [], [RuleLoadError(path, None, "file contains no YAML document")]
+        return ParsedFile([], [RuleLoadError(path, None, "file contains no YAML document")], [])
     bad = [i for i, doc in enumerate(documents, 1) if doc is not None and not isinstance(doc, dict)]
     if bad:
-        return [], [RuleLoadError(path, None, f"YAML document {bad[0]} is not a mapping")]
+        return ParsedFile([], [RuleLoadError(path, None, f"YAML document {bad[0]} is not a mapping")], [])
     for document in documents:
         _rewrite_modifier_aliases(document)
     try:
         collection = SigmaCollection.from_dicts(
-            documents, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
+            documents,
+            collect_errors=True,
+            source=SigmaRuleLocation(path),
+            collect_filters=True,
+            resolve_references=False,
         )
     except SigmaError as error:
-        return [], [error_from_sigma(path, error)]
+        return ParsedFile([], [error_from_sigma(path, error)], [])
     except (TypeError, ValueError, AttributeError, KeyError) as error:  # pySigma trusts the YAML's shape
-        return [], [RuleLoadError(path, None, f"malformed rule: {type(error).__name__}: {error}")]
+        reason = f"malformed rule: {type(error).__name__}: {error}"
+        return ParsedFile([], [RuleLoadError(path, None, reason)], [])
     parsed: list[ParsedRule] = []
     errors: list[RuleLoadError] = []
     for ordinal, rule in enumerate(collection.rules):
@@ -81,9 +95,15 @@ def parse_file(path: Path, relative_path: str) -> tuple[list[ParsedRule], list[R
             errors.append(RuleLoadError(first.path, first.line, first.reason + more, rule_id))
         else:
             parsed.append(ParsedRule(rule, path, relative_path, ordinal))
-    rule_errors = {id(e) for r in collection.rules for e in r.errors}
+    filters: list[SigmaFilter] = []
+    for sigma_filter in collection.filters:
+        if sigma_filter.errors:
+            errors.append(error_from_sigma(path, sigma_filter.errors[0]))
+        else:
+            filters.append(sigma_filter)
+    rule_errors = {id(e) for r in [*collection.rules, *collection.filters] for e in r.errors}
     errors.extend(error_from_sigma(path, e) for e in collection.errors if id(e) not in rule_errors)
-    return parsed, errors
+    return ParsedFile(parsed, errors, filters)
 
 
 def _rewrite_modifier_aliases(document: Any) -> None:

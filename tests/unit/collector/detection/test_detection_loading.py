@@ -194,3 +194,30 @@ def test_reload_builds_a_new_engine_and_leaves_the_old_one(tmp_path: Path) -> No
     assert len(engine.rules) == 1
     assert sorted(rule.title for rule in reloaded.rules) == ["added", "good one"]
     assert reloaded.match(process_event(name="wget"))
+
+
+FILTER = """\
+title: admins may curl
+filter:
+  rules: [curl_rule]
+  selection:
+    user.name: admin
+  condition: not selection
+logsource:
+  product: linux
+  category: process_creation
+"""
+
+
+def test_filter_in_another_file_applies_to_the_rules_it_names(tmp_path: Path) -> None:
+    write(tmp_path, "rule.yml", GOOD.replace("title: good one", "title: curl\nname: curl_rule"))
+    write(tmp_path, "other.yml", GOOD.replace("good one", "unfiltered"))
+    write(tmp_path, "zz_filter.yml", FILTER)
+    engine = DetectionEngine.from_paths([tmp_path])
+    assert engine.errors == []
+    admin = process_event(name="curl")
+    admin["user"] = {"name": "admin"}
+    other = process_event(name="curl")
+    other["user"] = {"name": "mallory"}
+    assert sorted(match.rule.title for match in engine.match(admin)) == ["unfiltered"]
+    assert sorted(match.rule.title for match in engine.match(other)) == ["curl", "unfiltered"]
