@@ -102,4 +102,5 @@ async def _serve(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)  # one line per request otherwise
     return asyncio.run(_serve(args))

@@ -55,15 +55,23 @@ async def elastic_store(es_url: str, refresh: Refresh = "wait_for") -> AsyncIter
     the prefix is deleted afterwards."""
     prefix = unique_prefix()
     client = AsyncElasticsearch(es_url, request_timeout=30)
+    store = await prepare_prefix(client, prefix, refresh)
+    try:
+        yield store
+    finally:
+        await drop_prefix(client, prefix)
+        await client.close()
+
+
+async def prepare_prefix(
+    client: AsyncElasticsearch, prefix: str, refresh: Refresh = "wait_for"
+) -> ElasticStore:
+    """The sink's templates and this store's, installed under ``prefix``."""
     for name, body in index_templates(prefix).items():
         await client.indices.put_index_template(name=name, **body)
     store = ElasticStore(client, IndexNames(prefix), refresh=refresh)
     await store.setup()
-    try:
-        yield store
-    finally:
-        await _drop(client, prefix)
-        await client.close()
+    return store
 
 
 async def index_alerts(store: ElasticStore, *alerts: dict[str, Any]) -> None:
@@ -72,7 +80,8 @@ async def index_alerts(store: ElasticStore, *alerts: dict[str, Any]) -> None:
         await store.create_alert(alert)
 
 
-async def _drop(client: AsyncElasticsearch, prefix: str) -> None:
+async def drop_prefix(client: AsyncElasticsearch, prefix: str) -> None:
+    """Delete every index and template of ``prefix`` (by name: wildcard deletes may be disabled)."""
     indices = await client.indices.get(index=f"{prefix}*", allow_no_indices=True, expand_wildcards="all")
     for name in indices.body:
         await client.indices.delete(index=name, ignore_unavailable=True)
