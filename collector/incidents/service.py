@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -28,10 +29,11 @@ from collector.incidents.audit import audit_entry
 from collector.incidents.errors import StateConflict, UnknownObject
 from collector.incidents.lifecycle import CLOSED, Status, TransitionRefused, check_transition
 from collector.incidents.model import Comment, HistoryEntry, Incident
-from collector.store import AlreadyExists, Store, VersionConflict, Versioned
+from collector.store import AlreadyExists, Store, StoreUnavailable, VersionConflict, Versioned
 from collector.store.matching import field
 from collector.store.naming import parse_time
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Mutation = Callable[[Incident, datetime], list[HistoryEntry]]
 DEFAULT_WINDOW = timedelta(hours=1)
@@ -48,6 +50,8 @@ class IncidentService:
         self._store = store
         self._window = window
         self._clock = clock
+        self.ungroupable = 0
+        """Alerts left out of incidents because they lack a grouping field or a valid time."""
 
     # --- from the pipeline ---------------------------------------------------------------------------
 
@@ -56,8 +60,15 @@ class IncidentService:
         batches: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         keys: dict[str, tuple[grouping.GroupingKey, grouping.Window]] = {}
         for alert in alerts:
-            key = grouping.grouping_key(alert)
-            window = grouping.window_of(alert, self._window)
+            try:
+                key = grouping.grouping_key(alert)
+                window = grouping.window_of(alert, self._window)
+            except (ValueError, TypeError) as bad:
+                # One alert that cannot be grouped must not hold back the batch: it stays indexed and
+                # visible in the alert list; it just has no incident.
+                self.ungroupable += 1
+                log.error("alert %r not grouped into an incident: %s", field(alert, "event.id"), bad)
+                continue
             incident_id = grouping.incident_id(key, window)
             batches[incident_id].append(alert)
             keys[incident_id] = (key, window)
@@ -95,7 +106,8 @@ class IncidentService:
                 return
             except VersionConflict:
                 continue
-        raise RuntimeError(f"incident {incident_id}: gave up after {MAX_ATTEMPTS} conflicting writes")
+        # Retriable: the pipeline backs off and replays the batch, which is idempotent.
+        raise StoreUnavailable(f"incident {incident_id}: {MAX_ATTEMPTS} conflicting writes in a row")
 
     async def _audit_system(
         self, incident: Incident, changes: list[Change], alert_ids: str, at: datetime

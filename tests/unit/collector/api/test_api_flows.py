@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from collector.incidents.service import IncidentService
 from collector.store import AuditFilter
 from tests.unit.collector.api.api_support import Api, make_alert
 
 
-async def seed(api: Api) -> tuple[dict[str, object], dict[str, object]]:
+async def seed(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     mine, theirs = make_alert("agency-a"), make_alert("agency-b")
     for alert in (mine, theirs):
         await api.store.create_alert(alert)

@@ -266,3 +266,14 @@ async def test_a_comment_is_retried_over_a_concurrent_alert_addition() -> None:
     incident = await only_incident(store)
     assert incident["alert_count"] == 2
     assert [c["text"] for c in incident["comments"]] == ["looking into it"]
+
+
+async def test_an_alert_that_cannot_be_grouped_does_not_hold_back_the_batch(
+    service: IncidentService, store: InMemoryStore
+) -> None:
+    broken = make_alert(5)
+    del broken["host"]
+    await service.on_alerts([broken, make_alert(6)])
+    incident = await only_incident(store)
+    assert incident["alert_count"] == 1
+    assert service.ungroupable == 1
