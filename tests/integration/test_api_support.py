@@ -123,3 +123,31 @@ async def issue_tokens(store: ElasticStore, *, revoked: bool = True) -> dict[str
 async def refresh(store: ElasticStore) -> None:
     """Make every write of this test's prefix searchable now."""
     await store._es.indices.refresh(index=f"{store.names.prefix}*")
+
+
+def heartbeat(
+    agent_id: str, when: datetime, *, interval_s: float = 30.0, agency: str = "agency-a"
+) -> dict[str, Any]:
+    """A heartbeat event as the agent sends it (a plain dict, as the pipeline hands it over)."""
+    return {
+        "@timestamp": when.isoformat(),
+        "event": {
+            "id": str(uuid.uuid4()),
+            "kind": "state",
+            "category": ["host"],
+            "type": ["info"],
+            "dataset": "canhgac.heartbeat",
+            "sequence": next(_serial),
+        },
+        "host": {"id": f"host-{agent_id}", "name": f"{agent_id}.example"},
+        "agent": {"id": agent_id, "version": "0.1.0"},
+        "organization": {"id": agency, "name": agency.upper()},
+        "canhgac": {
+            "system": {"name": "mail", "security_level": 4},
+            "health": {
+                "interval_s": interval_s,
+                "sensors": {"process": {"status": "ok"}},
+                "spool": {"depth": 3},
+            },
+        },
+    }
