@@ -1,13 +1,14 @@
 """The rules the API reports: loaded ones and failed ones with the reason.
 
-``create_app`` takes a :data:`RulesProvider`; the collector passes its engine's rules, and
-:func:`sigma_directory_provider` reads rule directories with pySigma for a standalone API process.
+``create_app`` takes a :data:`RulesProvider`; :func:`engine_provider` adapts the detection engine (its
+``rules`` and ``errors``), which ``canhgac-collector api --rules DIR`` loads for itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -37,34 +38,52 @@ def no_rules() -> RulesSnapshot:
     return RulesSnapshot(loaded=[], failed=[])
 
 
-def sigma_directory_provider(directories: Sequence[Path]) -> RulesProvider:
-    """Load every ``*.yml`` under ``directories`` once with pySigma, collecting errors instead of raising."""
-    from sigma.collection import SigmaCollection
+class LoadedRuleView(Protocol):
+    """What the API reads of a loaded rule (the detection engine's ``CompiledRule`` has it)."""
 
-    loaded: list[LoadedRule] = []
-    failed: list[FailedRule] = []
-    for directory in directories:
-        for path in sorted(Path(directory).rglob("*.yml")):
-            try:
-                collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"), collect_errors=True)
-            except Exception as error:  # any parse failure is reported, not fatal
-                failed.append(FailedRule(source=str(path), reason=str(error)))
-                continue
-            for rule in collection.rules:
-                errors = getattr(rule, "errors", [])
-                if errors:
-                    failed.append(FailedRule(source=str(path), reason="; ".join(map(str, errors))))
-                    continue
-                level = getattr(rule, "level", None)
-                status = getattr(rule, "status", None)
-                loaded.append(
-                    LoadedRule(
-                        id=str(getattr(rule, "id", None) or getattr(rule, "name", None) or path.stem),
-                        title=str(rule.title),
-                        level=str(level.name).lower() if level is not None else None,
-                        status=str(status.name).lower() if status is not None else None,
-                        source=str(path),
-                    )
-                )
-    snapshot = RulesSnapshot(loaded=loaded, failed=failed)
-    return lambda: snapshot
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def source_path(self) -> Path: ...
+
+
+class RuleErrorView(Protocol):
+    """What the API reads of a rule that failed (the engine's ``RuleLoadError``)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class EngineView(Protocol):
+    @property
+    def rules(self) -> Sequence[LoadedRuleView]: ...
+    @property
+    def errors(self) -> Sequence[RuleErrorView]: ...
+
+
+def engine_provider(engine: Callable[[], EngineView]) -> RulesProvider:
+    """Report the rules of whatever engine ``engine()`` returns now (so a reload shows at once)."""
+
+    def snapshot() -> RulesSnapshot:
+        current = engine()
+        loaded = [
+            LoadedRule(id=r.id, title=r.title, level=r.level, status=r.status, source=str(r.source_path))
+            for r in current.rules
+        ]
+        failed = [
+            FailedRule(source=f"{e.path}:{e.line}" if e.line is not None else str(e.path), reason=e.reason)
+            for e in current.errors
+        ]
+        return RulesSnapshot(loaded=loaded, failed=failed)
+
+    return snapshot

@@ -19,7 +19,7 @@ import uvicorn
 from collector.api.app import create_app
 from collector.api.connection import add_store_arguments, open_store
 from collector.api.context import ReadinessCheck
-from collector.api.rules import no_rules, sigma_directory_provider
+from collector.api.rules import engine_provider, no_rules
 from collector.api.settings import ApiSettings
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--kafka-bootstrap", default=None, help="host:port[,host:port]: checked by /ready")
     parser.add_argument("--rules", type=Path, action="append", default=[], help="rule directory to report")
+    parser.add_argument("--pipeline", type=Path, default=None, help="pySigma processing pipeline for --rules")
     parser.add_argument("--incident-window-s", type=int, default=3600)
     parser.add_argument("--silence-multiple", type=float, default=3.0)
     parser.add_argument("--silence-check-s", type=float, default=60.0, help="0 disables the check")
@@ -77,7 +78,12 @@ async def _serve(args: argparse.Namespace) -> int:
         readiness: dict[str, ReadinessCheck] = {"elasticsearch": store.ping}
         if args.kafka_bootstrap:
             readiness["kafka"] = kafka_reachable(args.kafka_bootstrap)
-        rules = sigma_directory_provider(args.rules) if args.rules else no_rules
+        rules = no_rules
+        if args.rules:
+            from collector.detection.engine import DetectionEngine  # heavy: only when rules are asked for
+
+            engine = DetectionEngine.from_paths(args.rules, args.pipeline)
+            rules = engine_provider(lambda: engine)
         app = create_app(
             ApiSettings(index_prefix=args.index_prefix),
             store,
