@@ -56,11 +56,18 @@ class FileIntegritySensor:
         self._wakeup = asyncio.Event()
         self._overflowed = False
         self.scans_completed = 0
+        self._overflows = 0
+        self._changes = 0
         self.started = asyncio.Event()
         """Set once the start-up scan is done and watching: later changes are reported."""
 
     def health(self) -> SensorHealth:
         return self._health
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Full scans, inotify overflows met, changes reported."""
+        return {"scans": self.scans_completed, "overflows": self._overflows, "changes": self._changes}
 
     async def observe(self) -> AsyncIterator[Observation]:
         if not self.config.enabled:
@@ -85,6 +92,7 @@ class FileIntegritySensor:
                 log.info("file integrity baseline recorded (%d changes not reported)", len(changes))
             else:
                 for change in changes:
+                    self._changes += 1
                     yield to_observation(change)
             next_rescan = time.monotonic() + rescan_interval
             self.started.set()
@@ -106,6 +114,7 @@ class FileIntegritySensor:
                     due = self._debouncer.due(time.monotonic())
                     changes = await loop.run_in_executor(worker, reconciler.reconcile, due) if due else []
                 for change in changes:
+                    self._changes += 1
                     yield to_observation(change)
         finally:
             await asyncio.shield(self._release(loop, worker, watcher, scanner, baseline))
@@ -134,6 +143,7 @@ class FileIntegritySensor:
         self._wakeup.set()
 
     def _overflow(self) -> None:
+        self._overflows += 1
         self._overflowed = True
         self._wakeup.set()
 

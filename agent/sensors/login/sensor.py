@@ -46,6 +46,8 @@ class LoginSensor:
         self._ignored = frozenset(config.ignored_pam_services)
         self.started = asyncio.Event()
         """Set once the logs are opened at their starting positions: later lines are reported."""
+        self.counters: dict[str, int] = {"lines": 0, "lines_without_header": 0, "parse_errors": 0}
+        """Lines read, lines skipped for want of a syslog header, lines a parser failed on."""
 
     def health(self) -> SensorHealth:
         return self._health
@@ -89,14 +91,17 @@ class LoginSensor:
             worker.shutdown(wait=False)
 
     def _observe_line(self, line: str, source: AuthLogSource, now: datetime) -> Observation | None:
+        self.counters["lines"] += 1
         record = to_record(line, source, now)
         if record is None:
+            self.counters["lines_without_header"] += 1
             return None
         try:
             return parse_record(
                 record, ignored_pam_services=self._ignored, report_unparsed=self.config.report_unparsed
             )
         except Exception:  # a parser bug must cost one line, not the sensor
+            self.counters["parse_errors"] += 1
             log.exception("cannot parse auth log line %r", line)
             return None
 

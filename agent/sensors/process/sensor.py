@@ -44,6 +44,7 @@ class ProcessSensor:
         self._hashes = ExecutableHashes(config.hash_cache_size, config.max_hash_bytes)
         self._known: OrderedDict[int, KnownProcess] = OrderedDict()
         self._receiver: ConnectorReceiver | None = None
+        self._late_reads = {"exec_open": 0, "unknown": 0}
         self.started = asyncio.Event()
         """Set once the source is live: every process started after that is reported."""
 
@@ -59,13 +60,15 @@ class ProcessSensor:
 
     @property
     def counters(self) -> dict[str, int]:
+        """Events received from the listener, lost in the kernel or behind a full queue; executables
+        known only from fanotify (process gone before /proc was read) or not at all; hashes computed."""
         receiver = self._receiver
-        if receiver is None:
-            return {}
         return {
-            "received": receiver.received,
-            "kernel_drops": receiver.kernel_drops,
-            "queue_drops": receiver.queue_drops,
+            "received": receiver.received if receiver else 0,
+            "kernel_drops": receiver.kernel_drops if receiver else 0,
+            "queue_drops": receiver.queue_drops if receiver else 0,
+            "executable_from_exec_open": self._late_reads["exec_open"],
+            "executable_unknown": self._late_reads["unknown"],
             "hashes_computed": self._hashes.computed,
         }
 
@@ -157,6 +160,10 @@ class ProcessSensor:
             return exit_observation(seen, clock, self._known.pop(seen.event.pid, None))
         sha256 = None
         snap = seen.process
+        if snap.executable is None:
+            self._late_reads["unknown"] += 1
+        elif snap.executable_source == "exec_open":
+            self._late_reads["exec_open"] += 1
         if self.config.hash_executables and snap.exe_key is not None and snap.executable is not None:
             known, sha256 = self._hashes.cached(snap.exe_key)
             if not known:
