@@ -11,7 +11,7 @@ Public API::
 from collector.detection.conditions import CompileOptions
 from collector.detection.engine import DetectionEngine, PipelineLoadError
 from collector.detection.errors import RuleLoadError
-from collector.detection.model import CompiledRule, LogSource, RuleMatch
+from collector.detection.model import CompiledRule, Detector, LogSource, RuleMatch
 from collector.detection.routing import LINUX_ECS_ROUTING, Route, RoutingTable
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "CompileOptions",
     "CompiledRule",
     "DetectionEngine",
+    "Detector",
     "LogSource",
     "PipelineLoadError",
     "Route",

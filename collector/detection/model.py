@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from collector.detection.compiled import Matcher
 from collector.detection.event_view import EventView
@@ -65,3 +65,15 @@ class RuleMatch:
 
     rule: CompiledRule
     event: Mapping[str, Any] = field(repr=False)
+
+
+class Detector(Protocol):
+    """What the consumer pipeline needs from detection: one decoded event in, its rule matches out.
+
+    Lifecycle: built once (loading and compiling happen at construction), then ``match`` is called per
+    event; to change rules, build another and swap the reference. Guarantees: ``match`` never mutates
+    the event, never raises for a mapping whatever its values, and returns matches in rule load order.
+    :class:`collector.detection.DetectionEngine` is the implementation; tests may pass a fake.
+    """
+
+    def match(self, event: Mapping[str, Any]) -> list[RuleMatch]: ...

@@ -188,3 +188,13 @@ def test_broken_pipeline_is_a_clear_error(tmp_path: Path) -> None:
     pipeline.write_text("transformations:\n  - type: no_such_transformation\n", encoding="utf-8")
     with pytest.raises(PipelineLoadError, match=r"bad\.yml"):
         DetectionEngine.from_paths([tmp_path], pipeline)
+
+
+def test_engine_satisfies_the_detector_protocol(tmp_path: Path) -> None:
+    from collector.detection import Detector
+
+    detector: Detector = engine_for(tmp_path, rule_text("sel:\n  process.name: sh\ncondition: sel"))
+    event = process_event(name="sh")
+    before = repr(event)
+    assert [match.rule.title for match in detector.match(event)] == ["test rule"]
+    assert repr(event) == before  # matching never mutates the event
