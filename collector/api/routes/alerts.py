@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -23,6 +24,8 @@ from collector.incidents.errors import StateConflict, UnknownObject
 from collector.store import AlertFilter
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTH)
+BULK_CONCURRENCY = 16
+"""Acknowledgements of one bulk request in flight at once: their refresh waits overlap."""
 
 
 @router.get("", response_model=AlertPage)
@@ -83,23 +86,22 @@ async def acknowledge_alerts(
 ) -> BulkAcknowledgeResponse:
     """Each alert is acknowledged on its own: one that is already acknowledged or unknown does not stop
     the others; the response says what happened to each."""
-    results = []
-    for alert_id in dict.fromkeys(body.alert_ids):
-        try:
-            updated = await ctx.acknowledger.acknowledge(alert_id, actor, body.reason)
-        except UnknownObject as missing:
-            results.append(AcknowledgeOutcome(alert_id=alert_id, outcome="not_found", detail=str(missing)))
-        except StateConflict as conflict:
-            current = AlertView.of(conflict.current)
-            results.append(
-                AcknowledgeOutcome(
+    gate = asyncio.Semaphore(BULK_CONCURRENCY)
+
+    async def one(alert_id: str) -> AcknowledgeOutcome:
+        async with gate:
+            try:
+                updated = await ctx.acknowledger.acknowledge(alert_id, actor, body.reason)
+            except UnknownObject as missing:
+                return AcknowledgeOutcome(alert_id=alert_id, outcome="not_found", detail=str(missing))
+            except StateConflict as conflict:
+                current = AlertView.of(conflict.current)
+                return AcknowledgeOutcome(
                     alert_id=alert_id, outcome="conflict", detail=conflict.message, alert=current
                 )
-            )
-        else:
-            results.append(
-                AcknowledgeOutcome(alert_id=alert_id, outcome="acknowledged", alert=AlertView.of(updated))
-            )
+            return AcknowledgeOutcome(alert_id=alert_id, outcome="acknowledged", alert=AlertView.of(updated))
+
+    results = list(await asyncio.gather(*(one(alert_id) for alert_id in dict.fromkeys(body.alert_ids))))
     done = sum(result.outcome == "acknowledged" for result in results)
     ctx.metrics.actions.labels("alert.acknowledge", "done").inc(done)
     return BulkAcknowledgeResponse(acknowledged=done, results=results)
