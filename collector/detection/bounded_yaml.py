@@ -1,8 +1,9 @@
 """YAML loading that a hostile rule file cannot turn into a memory or CPU bomb.
 
 Aliases make YAML a DAG: a few lines of nested anchors expand to billions of nodes once pySigma walks (and
-copies) the structure. Each document's node graph is measured with aliases expanded before it is
-constructed, and files above a size cap are refused unread. Duplicate mapping keys are errors, as in
+copies) the structure; deep nesting overflows the C stack of libyaml's composer. Each document is measured
+from the parser's event stream (aliases expanded, depth counted) before any node is built, and files above
+a size cap are refused unread. Duplicate mapping keys are errors, as in
 pySigma's own rule loader, because the second value silently replacing the first hides rule mistakes.
 """
 
@@ -18,6 +19,9 @@ MAX_RULE_FILE_BYTES = 1_000_000
 
 MAX_EXPANDED_NODES = 200_000
 """Node count of one document with every alias expanded; SigmaHQ's largest document has a few thousand."""
+
+MAX_DEPTH = 64
+"""Collection nesting; Sigma rules need about six levels."""
 
 
 class BoundedYamlError(ValueError):
@@ -42,40 +46,66 @@ class _StrictLoader(yaml.CSafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """Nodes in the tree with aliases expanded, memoised per node so measuring stays linear."""
-    sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node) -> int:
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total += sum(size(key) + size(value) for key, value in node.value)
-        sizes[id(node)] = total = min(total, limit + 1)
-        return total
-
-    return size(root)
+def _line(event: yaml.Event) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark is not None else None
 
 
-def load_documents(text: str, *, max_nodes: int = MAX_EXPANDED_NODES) -> list[Any]:
+def _check_shape(text: str, max_nodes: int, max_depth: int) -> None:
+    """Measure each document from libyaml's event stream, which has no recursion, before anything is
+    built: nesting depth (the C composer recurses and would overflow the stack) and node count with
+    every alias expanded (an alias counts the whole subtree of its anchor)."""
+    anchored: dict[str, int] = {}
+    stack: list[tuple[int, str | None]] = []  # per open collection: nodes so far, its anchor
+    total = 0
+
+    def add(count: int) -> None:
+        nonlocal total
+        if stack:
+            size, anchor = stack[-1]
+            stack[-1] = (size + count, anchor)
+        else:
+            total += count
+
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            anchored.clear()
+            total = 0
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= max_depth:
+                reason = f"YAML nested deeper than {max_depth} levels"
+                raise BoundedYamlError(reason, _line(event))
+            stack.append((1, event.anchor))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor is not None:
+                anchored[anchor] = size
+            add(size)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                anchored[event.anchor] = 1
+            add(1)
+        elif isinstance(event, yaml.AliasEvent):
+            add(anchored.get(event.anchor or "", 1))
+        else:
+            continue
+        if total + sum(size for size, _ in stack) > max_nodes:
+            reason = f"document expands to more than {max_nodes} YAML nodes (alias bomb?)"
+            raise BoundedYamlError(reason, _line(event))
+
+
+def load_documents(
+    text: str, *, max_nodes: int = MAX_EXPANDED_NODES, max_depth: int = MAX_DEPTH
+) -> list[Any]:
     """All YAML documents in ``text``; raises :class:`BoundedYamlError` with the line of the problem."""
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     documents: list[Any] = []
     try:
+        _check_shape(text, max_nodes, max_depth)
+        loader = _StrictLoader(text)
         while loader.check_node():
             node = loader.get_node()
-            if node is None:
-                continue
-            if _expanded_size(node, max_nodes) > max_nodes:
-                raise BoundedYamlError(
-                    f"document expands to more than {max_nodes} YAML nodes (alias bomb?)",
-                    node.start_mark.line + 1,
-                )
-            documents.append(loader.construct_document(node))
+            if node is not None:
+                documents.append(loader.construct_document(node))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or str(error)
@@ -85,7 +115,8 @@ def load_documents(text: str, *, max_nodes: int = MAX_EXPANDED_NODES) -> list[An
     except RecursionError:
         raise BoundedYamlError("YAML nesting too deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents
 
 

@@ -79,6 +79,16 @@ def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     assert "alias bomb" in engine.errors[0].reason
 
 
+def test_deep_nesting_is_refused_without_crashing(tmp_path: Path) -> None:
+    # libyaml's composer recurses in C: 50,000 levels would overflow the stack and kill the process.
+    write(tmp_path, "deep.yml", GOOD + "deep: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    write(tmp_path, "good.yml", GOOD)
+    engine = DetectionEngine.from_paths([tmp_path])
+    assert [rule.title for rule in engine.rules] == ["good one"]
+    assert "nested deeper" in engine.errors[0].reason
+    assert engine.errors[0].line == GOOD.count("\n") + 1
+
+
 def test_oversized_file_is_refused_unparsed(tmp_path: Path) -> None:
     write(tmp_path, "huge.yml", GOOD + "# " + "x" * MAX_RULE_FILE_BYTES + "\n")
     engine = DetectionEngine.from_paths([tmp_path])
