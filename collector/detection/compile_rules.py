@@ -20,6 +20,18 @@ from collector.detection.errors import RuleCompileError, RuleLoadError
 from collector.detection.loading import ParsedRule, error_from_sigma
 from collector.detection.model import CompiledRule, LogSource
 
+# What a bad rule can raise while being filtered, mapped or compiled. RecursionError: conditions nested
+# thousands deep exhaust pySigma's recursive parser; that costs this rule, not the load.
+_RULE_FAILURES = (
+    SigmaError,
+    RuleCompileError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RecursionError,
+)
+
 _DERIVED_ID_NAMESPACE = uuid.UUID("3f0b8a52-5d7e-4c61-9a2f-0e6b1c9d4a77")
 
 
@@ -59,13 +71,13 @@ def compile_rules(
         try:
             for sigma_filter in filters:
                 sigma_filter.apply_on_rule(parsed.rule)
-        except (SigmaError, ValueError, TypeError) as error:
+        except _RULE_FAILURES as error:
             result.errors.append(_error(parsed, error, "filter"))
             continue
         if pipeline is not None:
             try:
                 pipeline.apply(parsed.rule)
-            except (SigmaError, ValueError, TypeError) as error:
+            except _RULE_FAILURES as error:
                 result.errors.append(_error(parsed, error, "processing pipeline"))
                 continue
         kept.append(parsed)
@@ -87,7 +99,7 @@ def compile_rules(
         if isinstance(parsed.rule, SigmaRule):
             try:
                 result.rules.append(_compile(parsed, parsed.rule, compiler))
-            except (SigmaError, RuleCompileError, ValueError, TypeError) as error:
+            except _RULE_FAILURES as error:
                 result.errors.append(_error(parsed, error, "compile"))
     return result
 

@@ -27,6 +27,10 @@ from collector.detection.event_view import FieldRef
 from collector.detection.string_patterns import as_keyword
 from collector.detection.values import Placeholders, compile_any_of
 
+MAX_CONDITION_DEPTH = 64
+"""Matchers nest as deep as the condition tree and call each other recursively at match time; a bound
+keeps a hostile rule from turning every match into a RecursionError."""
+
 
 @dataclass(frozen=True, slots=True)
 class CompileOptions:
@@ -47,20 +51,22 @@ class ConditionCompiler:
         """A rule's list of conditions means any of them."""
         return any_of([self.compile(tree) for tree in trees])
 
-    def compile(self, node: Any) -> Compiled:
+    def compile(self, node: Any, depth: int = 0) -> Compiled:
+        if depth > MAX_CONDITION_DEPTH:
+            raise RuleCompileError(f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
         if isinstance(node, ConditionAND):
-            return all_of([self.compile(arg) for arg in node.args])
+            return all_of([self.compile(arg, depth + 1) for arg in node.args])
         if isinstance(node, ConditionOR):
-            return self._compile_or(node.args)
+            return self._compile_or(node.args, depth + 1)
         if isinstance(node, ConditionNOT):
-            return negate(self.compile(node.args[0]))
+            return negate(self.compile(node.args[0], depth + 1))
         if isinstance(node, ConditionFieldEqualsValueExpression):
             return compile_any_of(self._ref(node.field), [node.value], self._placeholders)
         if isinstance(node, ConditionValueExpression):
             return self._keywords([node.value])
         raise RuleCompileError(f"condition element {type(node).__name__} is not supported")
 
-    def _compile_or(self, args: Sequence[Any]) -> Compiled:
+    def _compile_or(self, args: Sequence[Any], depth: int) -> Compiled:
         by_field: dict[str, list[SigmaType]] = {}
         keywords: list[SigmaType] = []
         parts: list[Compiled] = []
@@ -70,7 +76,7 @@ class ConditionCompiler:
             elif isinstance(arg, ConditionValueExpression):
                 keywords.append(arg.value)
             else:
-                parts.append(self.compile(arg))
+                parts.append(self.compile(arg, depth))
         for field_name, values in by_field.items():
             parts.append(compile_any_of(self._ref(field_name), values, self._placeholders))
         if keywords:

@@ -82,7 +82,8 @@ def parse_file(path: Path, relative_path: str) -> ParsedFile:
         )
     except SigmaError as error:
         return ParsedFile([], [error_from_sigma(path, error)], [])
-    except (TypeError, ValueError, AttributeError, KeyError) as error:  # pySigma trusts the YAML's shape
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as error:
+        # pySigma assumes a well-formed rule shape; anything else surfaces as one of these.
         reason = f"malformed rule: {type(error).__name__}: {error}"
         return ParsedFile([], [RuleLoadError(path, None, reason)], [])
     parsed: list[ParsedRule] = []

@@ -84,3 +84,17 @@ def test_undefined_identifier_is_reported(tmp_path: Path) -> None:
     engine = engine_for(tmp_path, rule_text("sel:\n  process.name: x\ncondition: sel and missing"))
     assert engine.rules == []
     assert "missing" in engine.errors[0].reason
+
+
+def test_absurdly_nested_conditions_fail_that_rule_only(tmp_path: Path) -> None:
+    from tests.unit.collector.detection.detection_helpers import engine_for, rule_text
+
+    nested_not = rule_text("sel:\n  process.name: x\ncondition: " + "not " * 3000 + "sel", title="nots")
+    deep_but_parsable = rule_text("sel:\n  process.name: x\ncondition: " + "not " * 80 + "sel", title="deep")
+    fine = rule_text("sel:\n  process.name: y\ncondition: ((((sel))))", title="fine")
+    engine = engine_for(tmp_path, nested_not, deep_but_parsable, fine)
+    assert [rule.title for rule in engine.rules] == ["fine"]
+    reasons = sorted(error.reason for error in engine.errors)
+    assert "RecursionError" in reasons[0] or "nested deeper" in reasons[0]
+    assert "nested deeper than 64" in reasons[1]
+    assert engine.match({"event": {"dataset": "canhgac.process", "action": "exec"}, "process": {"name": "y"}})
