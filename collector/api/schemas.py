@@ -32,6 +32,8 @@ class BulkAcknowledgeRequest(Request):
 class StatusChangeRequest(Request):
     status: Status
     reason: Reason | None = None
+    expected_status: Status | None = None
+    """The status the caller last saw; when given and no longer current, the answer is 409."""
 
 
 class AssignRequest(Request):

@@ -150,9 +150,20 @@ class IncidentService:
         return Incident.model_validate((await self._visible(incident_id, actor)).source)
 
     async def change_status(
-        self, incident_id: str, wanted: Status, actor: Actor, reason: str | None
+        self,
+        incident_id: str,
+        wanted: Status,
+        actor: Actor,
+        reason: str | None,
+        expected: Status | None = None,
     ) -> Incident:
+        """``expected`` is the status the caller last saw: if the incident has moved on since, the change is
+        refused with the current state instead of being applied to a state the caller never saw."""
+
         def mutate(incident: Incident, now: datetime) -> list[HistoryEntry]:
+            if expected is not None and incident.status != expected:
+                moved = f"incident is {incident.status}, not {expected} as expected; review it and try again"
+                raise StateConflict(moved, incident.document())
             try:
                 check_transition(incident.status, wanted)
             except TransitionRefused as refused:

@@ -77,8 +77,11 @@ async def change_status(
 ) -> Incident:
     """Allowed: new → acknowledged | false_positive; acknowledged → investigating | false_positive;
     investigating → resolved | false_positive; resolved or false_positive → investigating (reopen).
-    Anything else answers 409 with the allowed next statuses and the current incident."""
-    incident = await ctx.incidents.change_status(incident_id, body.status, actor, body.reason)
+    Anything else answers 409 with the allowed next statuses and the current incident, as does an
+    ``expected_status`` that is no longer the incident's status."""
+    incident = await ctx.incidents.change_status(
+        incident_id, body.status, actor, body.reason, expected=body.expected_status
+    )
     ctx.metrics.actions.labels(f"incident.{body.status}", "done").inc()
     return incident
 

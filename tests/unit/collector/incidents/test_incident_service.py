@@ -277,3 +277,24 @@ async def test_an_alert_that_cannot_be_grouped_does_not_hold_back_the_batch(
     incident = await only_incident(store)
     assert incident["alert_count"] == 1
     assert service.ungroupable == 1
+
+
+async def test_a_change_based_on_a_status_no_longer_current_is_refused(
+    service: IncidentService, store: InMemoryStore
+) -> None:
+    await service.on_alerts([make_alert(5)])
+    incident_id = (await only_incident(store))["id"]
+    await walk_to(service, incident_id, Status.ACKNOWLEDGED, Status.INVESTIGATING)
+    with pytest.raises(StateConflict, match="not acknowledged as expected") as refused:
+        await service.change_status(
+            incident_id,
+            Status.FALSE_POSITIVE,
+            RESPONDER_A,
+            "saw it acknowledged",
+            expected=Status.ACKNOWLEDGED,
+        )
+    assert refused.value.current["status"] == "investigating"
+    done = await service.change_status(
+        incident_id, Status.RESOLVED, RESPONDER_A, "fixed", expected=Status.INVESTIGATING
+    )
+    assert done.status == Status.RESOLVED
