@@ -1,5 +1,5 @@
-"""Parsed rules to :class:`CompiledRule`: apply the field-mapping pipeline, resolve correlation
-references, compile each condition. A rule that fails any step is reported and left out."""
+"""Parsed rules to :class:`CompiledRule`: apply Sigma filters and the field-mapping pipeline, resolve
+correlation references, compile each condition. A rule that fails any step is reported and left out."""
 
 from __future__ import annotations
 
