@@ -1,0 +1,239 @@
+"""The agent's costs and capacities, each beside its baseline, measured in one run (~3-4 minutes).
+
+* Idle: a real agent (``python -m agent.cli run``, all sensors on, FIM over 10,000 files) after its
+  baseline scan, idling ``IDLE_S`` seconds: RSS summed over the agent and its helper processes
+  (``agent_idle_rss_mib``; the agent alone: ``agent_idle_rss_mib_main``) and their CPU in % of one core.
+* FIM baseline: a first scan of 20,000 files / 1 GiB (page cache warm) in files/s and MB/s, as a share of
+  this machine's in-memory SHA-256 rate (``hashlib``, this process, this run) and against ``aide --init``
+  over the same tree with sha256 + stat attributes.
+* Delivery: events/s from a synthetic sensor to Kafka acknowledgement, and the agent's CPU at a steady
+  1,000 events/s (``tests/integration/agent_harness.py``: the real pipeline, one extra sensor).
+* Exec storm: 1,000 ``/bin/true`` while the real process sensor runs; the share found on Kafka as exec
+  events with ``/bin/true``'s real executable and pid.
+
+What needs root (the process sensor, installing AIDE) is skipped, with the reason printed, when not root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks import agent_fim  # noqa: E402
+from benchmarks.agent_process import (  # noqa: E402
+    AgentProcess,
+    measure_idle,
+    stack_connection,
+    write_config,
+)
+from tests.integration.agent_harness import create_topic  # noqa: E402
+
+IDLE_S = float(os.environ.get("CANHGAC_BENCH_AGENT_IDLE_S", "30"))
+THROUGHPUT_EVENTS = int(os.environ.get("CANHGAC_BENCH_AGENT_EVENTS", "40000"))
+STEADY_RATE = 1000
+STEADY_S = 15
+STORM = 1000
+
+
+def _print(name: str, value: float, results: dict[str, float], note: str = "") -> None:
+    results[name] = round(value, 3)
+    print(f"  {name} = {results[name]}{'  ' + note if note else ''}", flush=True)
+
+
+# --- idle ---------------------------------------------------------------------------------------------
+
+
+def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) -> None:
+    if os.geteuid() != 0:
+        print("  idle agent skipped: the process sensor needs root")
+        return
+    tree = agent_fim.cached_tree(10_000, 40 * 2**20)
+    auth_log = work / "auth.log"
+    auth_log.touch()
+    topic = f"bench.agent.idle.{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(bootstrap, topic, partitions=1))
+    sensors = {
+        "file_integrity": {"paths": [str(tree.path)]},
+        "process": {},
+        "login": {"sources": [str(auth_log)]},
+    }
+    config = write_config(work / "idle.yaml", bootstrap, topic, work / "idle-state", sensors)
+    agent = AgentProcess(config)
+    try:
+        started = time.monotonic()
+        agent.wait_for_log(lambda e: "baseline recorded" in str(e.get("message")), timeout_s=120)
+        scan_s = time.monotonic() - started
+        print(f"  agent baseline of {tree.files} files took {scan_s:.1f}s; idling {IDLE_S:g}s", flush=True)
+        time.sleep(3)  # let the scan's last writes and the first heartbeat settle
+        memory, cpu = measure_idle(agent, IDLE_S)
+    finally:
+        agent.stop()
+    _print("agent_idle_rss_mib", memory.total_mib, results, f"({memory.processes} processes)")
+    _print("agent_idle_rss_mib_main", memory.main_mib, results)
+    _print("agent_idle_cpu_percent", cpu, results)
+
+
+# --- FIM baseline ----------------------------------------------------------------------------------------
+
+
+def measure_fim_baseline(results: dict[str, float]) -> None:
+    tree = agent_fim.cached_tree(20_000, 2**30)
+    print(f"  tree {tree.path}: {tree.files} files, {tree.bytes / 1e6:.0f} MB, page cache warm", flush=True)
+    sha_rate = agent_fim.sha256_in_memory_mb_per_s()
+    _print("sha256_in_memory_mb_per_s", sha_rate, results)
+    seconds = agent_fim.our_baseline_seconds(tree)
+    _print("fim_baseline_files_per_s", tree.files / seconds, results, f"({seconds:.2f}s)")
+    _print("fim_baseline_mb_per_s", tree.bytes / seconds / 1e6, results)
+    _print("fim_baseline_ratio_vs_cpu_limit", tree.bytes / seconds / 1e6 / sha_rate, results)
+    aide = agent_fim.ensure_aide()
+    if aide is None:
+        return
+    aide_seconds = agent_fim.aide_baseline_seconds(aide, tree)
+    _print("aide_baseline_files_per_s", tree.files / aide_seconds, results, f"({aide_seconds:.2f}s)")
+    _print("fim_baseline_ratio_vs_aide", aide_seconds / seconds, results)
+
+
+# --- delivery throughput and CPU -------------------------------------------------------------------------
+
+
+def _harness(bootstrap: str, work: Path, name: str, count: int, rate: float) -> dict[str, Any]:
+    topic = f"bench.agent.{name}.{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(bootstrap, topic))
+    config = write_config(work / f"{name}.yaml", bootstrap, topic, work / f"{name}-state", {})
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "integration" / "agent_harness.py"),
+            "--config",
+            str(config),
+            "--count",
+            str(count),
+            "--rate",
+            str(rate),
+            "--report",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"agent harness failed ({completed.returncode}): {completed.stderr[-1000:]}")
+    report: dict[str, Any] = orjson.loads(lines[-1])
+    return report
+
+
+def measure_delivery(results: dict[str, float], bootstrap: str, work: Path) -> None:
+    flat_out = _harness(bootstrap, work, "throughput", THROUGHPUT_EVENTS, 0)
+    _print(
+        "agent_events_per_s",
+        flat_out["events_per_s"],
+        results,
+        f"({flat_out['events']} events in {flat_out['seconds']}s, "
+        f"{flat_out['cpu_percent_of_one_core']}% of a core, peak RSS {flat_out['peak_rss_mib']} MiB)",
+    )
+    steady = _harness(bootstrap, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
+    _print(
+        "agent_cpu_percent_at_1000_eps",
+        steady["cpu_percent_of_one_core"],
+        results,
+        f"({steady['events_per_s']} events/s delivered over {steady['seconds']}s)",
+    )
+
+
+# --- exec storm ------------------------------------------------------------------------------------------
+
+
+def _spawn_true(count: int) -> set[int]:
+    pids = set()
+    for _ in range(count):
+        pid = os.posix_spawn("/bin/true", ["/bin/true"], os.environ)
+        pids.add(pid)
+        os.waitpid(pid, 0)
+    return pids
+
+
+async def _execs_seen(
+    bootstrap: str, topic: str, executable: str, wanted: set[int], wait_s: float
+) -> set[int]:
+    """Pids among ``wanted`` that arrive on ``topic`` as exec events of ``executable`` within ``wait_s``."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: set[int] = set()
+    try:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not wanted <= found:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    event = orjson.loads(record.value or b"{}")
+                    process = event.get("process") or {}
+                    action = (event.get("event") or {}).get("action")
+                    if action == "exec" and process.get("executable") == executable:
+                        found.add(int(process.get("pid", -1)))
+        return found & wanted
+    finally:
+        await consumer.stop()
+
+
+def measure_exec_storm(results: dict[str, float], bootstrap: str, work: Path) -> None:
+    if os.geteuid() != 0:
+        print("  exec storm skipped: the process sensor needs root")
+        return
+    executable = os.path.realpath("/bin/true")
+    topic = f"bench.agent.storm.{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(bootstrap, topic, partitions=1))
+    config = write_config(work / "storm.yaml", bootstrap, topic, work / "storm-state", {"process": {}})
+    agent = AgentProcess(config)
+    try:
+        canaries: set[int] = set()
+        for _ in range(30):  # the sensor is live once a canary exec reaches Kafka
+            canaries |= _spawn_true(1)
+            if asyncio.run(_execs_seen(bootstrap, topic, executable, canaries, 2.0)):
+                break
+        else:
+            raise RuntimeError("the process sensor reported no exec within a minute")
+        started = time.monotonic()
+        storm = _spawn_true(STORM)
+        spawn_s = time.monotonic() - started
+        seen = asyncio.run(_execs_seen(bootstrap, topic, executable, storm, 30.0))
+    finally:
+        agent.stop()
+    _print(
+        "exec_storm_capture_ratio",
+        len(seen) / len(storm),
+        results,
+        f"({len(seen)}/{len(storm)} of {executable}; spawned in {spawn_s:.1f}s)",
+    )
+
+
+def run(results: dict[str, float]) -> None:
+    bootstrap = stack_connection()["kafka_bootstrap"]
+    with tempfile.TemporaryDirectory(prefix="canhgac-bench-agent-") as directory:
+        work = Path(directory)
+        print(" FIM baseline", flush=True)
+        measure_fim_baseline(results)
+        for step in (measure_idle_agent, measure_delivery, measure_exec_storm):
+            print(f" {step.__name__.removeprefix('measure_').replace('_', ' ')}", flush=True)
+            step(results, bootstrap, work)
+
+
+if __name__ == "__main__":
+    figures: dict[str, float] = {}
+    run(figures)
+    print(orjson.dumps(figures, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
