@@ -171,10 +171,6 @@ class Liveness(BaseModel):
     status: Literal["ok"]
 
 
-class AuditView(BaseModel):
-    entries: list[dict[str, Any]]
-
-
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ConflictProblem}}
 AUTH: dict[int | str, dict[str, Any]] = {

@@ -54,12 +54,17 @@ async def issue(
         "revoked_by": None,
     }
     await store.create_token(record)
-    await store.append_audit(
-        audit_entry(
-            actor=by, action="token.created", object_type="token", object_id=token_id,
-            agency=agency, at=now, to_value=role.value, reason=name,
-        )
-    )  # fmt: skip
+    created = audit_entry(
+        actor=by,
+        action="token.created",
+        object_type="token",
+        object_id=token_id,
+        agency=agency,
+        at=now,
+        to_value=role.value,
+        reason=name,
+    )
+    await store.append_audit(created)
     return IssuedToken(secret, record)
 
 
@@ -75,12 +80,17 @@ async def revoke(store: Store, token_id: str, *, by: Actor, now: datetime) -> Ma
             await store.replace_token(current, revoked)
         except VersionConflict:
             continue
-        await store.append_audit(
-            audit_entry(
-                actor=by, action="token.revoked", object_type="token", object_id=token_id,
-                agency=current.source.get("agency"), at=now, from_value="active", to_value="revoked",
-            )
-        )  # fmt: skip
+        revocation = audit_entry(
+            actor=by,
+            action="token.revoked",
+            object_type="token",
+            object_id=token_id,
+            agency=current.source.get("agency"),
+            at=now,
+            from_value="active",
+            to_value="revoked",
+        )
+        await store.append_audit(revocation)
         return revoked
     raise TokenError(f"token {token_id} kept changing; try again")
 

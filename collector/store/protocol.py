@@ -13,7 +13,7 @@ backing service is raised as :class:`~collector.store.errors.StoreUnavailable`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -96,8 +96,3 @@ class Store(AlertStore, IncidentStore, AuditLog, AgentStore, TokenStore, Protoco
         ...
 
     async def close(self) -> None: ...
-
-
-def many(items: Sequence[Versioned]) -> list[Mapping[str, Any]]:
-    """The sources of a list of read documents."""
-    return [item.source for item in items]
