@@ -1,7 +1,7 @@
 """``canhgac-collector api``: serve the responders' API with uvicorn over the Elasticsearch store.
 
-Also watches for silent agents (every ``--silence-check-s`` seconds): the check is idempotent, so running
-it in more than one API process is harmless.
+Can also look for silent agents (``--silence-check-s``) when no collector service does; the check is
+idempotent, so running it in several processes is harmless.
 """
 
 from __future__ import annotations
@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipeline", type=Path, default=None, help="pySigma processing pipeline for --rules")
     parser.add_argument("--incident-window-s", type=int, default=3600)
     parser.add_argument("--silence-multiple", type=float, default=3.0)
-    parser.add_argument("--silence-check-s", type=float, default=60.0, help="0 disables the check")
+    parser.add_argument(
+        "--silence-check-s",
+        type=float,
+        default=0.0,
+        help="look for silent agents this often (0: never; the collector service already does it)",
+    )
 
 
 def kafka_reachable(bootstrap: str, timeout_s: float = 2.0) -> Callable[[], Awaitable[bool]]:
