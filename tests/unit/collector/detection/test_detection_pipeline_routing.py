@@ -198,3 +198,13 @@ def test_engine_satisfies_the_detector_protocol(tmp_path: Path) -> None:
     before = repr(event)
     assert [match.rule.title for match in detector.match(event)] == ["test rule"]
     assert repr(event) == before  # matching never mutates the event
+
+
+def test_pipeline_maps_field_references_too(tmp_path: Path) -> None:
+    rule = rule_text("sel:\n  Image|fieldref: ParentImage\ncondition: sel", title="same image")
+    engine = engine_for(tmp_path, rule, pipeline=LINUX_ECS_PIPELINE)
+    assert engine.errors == []
+    same = process_event(executable="/bin/sh", parent={"executable": "/bin/sh"})
+    different = process_event(executable="/bin/sh", parent={"executable": "/bin/bash"})
+    assert titles(engine, same) == ["same image"]
+    assert titles(engine, different) == []
