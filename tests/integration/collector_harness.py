@@ -110,7 +110,9 @@ class CollectorRun:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("*.log")))
 
     async def produce(self, messages: Iterable[tuple[bytes, bytes]]) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
         await producer.start()
         try:
             for key, value in messages:

@@ -62,7 +62,12 @@ def process_exec(executable: str, command_line: str, **kwargs: Any) -> dict[str,
 
 def ssh_failure(user: str, source_ip: str, **kwargs: Any) -> dict[str, Any]:
     event = envelope(
-        "canhgac.authentication", ["authentication"], ["start"], action="ssh_login", outcome="failure", **kwargs
+        "canhgac.authentication",
+        ["authentication"],
+        ["start"],
+        action="ssh_login",
+        outcome="failure",
+        **kwargs,
     )
     event["message"] = f"sshd[811]: Failed password for {user} from {source_ip} port 50122 ssh2"
     event["user"] = {"name": user}
