@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -17,10 +18,11 @@ from pathlib import Path
 import uvicorn
 
 from collector.api.app import create_app
-from collector.api.connection import add_store_arguments, open_store
+from collector.api.connection import add_store_arguments, load, open_store
 from collector.api.context import ReadinessCheck
-from collector.api.rules import engine_provider, no_rules
+from collector.api.rules import RulesProvider, engine_provider, no_rules
 from collector.api.settings import ApiSettings
+from collector.config import CollectorSettings, ConfigError
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
 from collector.store import StoreUnavailable
@@ -30,13 +32,16 @@ log = logging.getLogger("canhgac.api")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_arguments(parser)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--kafka-bootstrap", default=None, help="host:port[,host:port]: checked by /ready")
-    parser.add_argument("--rules", type=Path, action="append", default=[], help="rule directory to report")
-    parser.add_argument("--pipeline", type=Path, default=None, help="pySigma processing pipeline for --rules")
-    parser.add_argument("--incident-window-s", type=int, default=3600)
-    parser.add_argument("--silence-multiple", type=float, default=3.0)
+    parser.add_argument("--host", default=None, help="address to listen on (overrides api.host)")
+    parser.add_argument("--port", type=int, default=None, help="port (overrides api.port)")
+    parser.add_argument(
+        "--kafka-bootstrap",
+        default=None,
+        help="host:port[,...] checked by /ready (overrides kafka.bootstrap)",
+    )
+    parser.add_argument(
+        "--rules", type=Path, action="append", default=None, help="rule directory (overrides detection.rules)"
+    )
     parser.add_argument(
         "--silence-check-s",
         type=float,
@@ -75,32 +80,29 @@ async def _watch_silence(inventory: AgentInventory, every_s: float) -> None:
         await asyncio.sleep(every_s)
 
 
-async def _serve(args: argparse.Namespace) -> int:
-    store = open_store(args, refresh="wait_for")
+async def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    es = settings.elasticsearch
+    store = open_store(es, refresh="wait_for")
     try:
         await store.setup()
-        incidents = IncidentService(store, window=timedelta(seconds=args.incident_window_s))
-        readiness: dict[str, ReadinessCheck] = {"elasticsearch": store.ping}
-        if args.kafka_bootstrap:
-            readiness["kafka"] = kafka_reachable(args.kafka_bootstrap)
-        rules = no_rules
-        if args.rules:
-            from collector.detection.engine import DetectionEngine  # heavy: only when rules are asked for
-
-            engine = DetectionEngine.from_paths(args.rules, args.pipeline)
-            rules = engine_provider(lambda: engine)
+        incidents = IncidentService(store, window=timedelta(seconds=settings.incidents.window_s))
+        readiness: dict[str, ReadinessCheck] = {
+            "elasticsearch": store.ping,
+            "kafka": kafka_reachable(args.kafka_bootstrap or settings.kafka.bootstrap),
+        }
         app = create_app(
-            ApiSettings(index_prefix=args.index_prefix),
+            ApiSettings(index_prefix=es.index_prefix),
             store,
-            rules=rules,
+            rules=_rules(args.rules or settings.detection.rules, settings.detection.pipeline),
             readiness=readiness,
             incidents=incidents,
         )
         watcher = None
         if args.silence_check_s > 0:
-            inventory = AgentInventory(store, incidents, silence_multiple=args.silence_multiple)
+            inventory = AgentInventory(store, incidents, silence_multiple=settings.api.silent_agent_factor)
             watcher = asyncio.create_task(_watch_silence(inventory, args.silence_check_s))
-        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info"))
+        host, port = args.host or settings.api.host, args.port or settings.api.port
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
         await server.serve()
         if watcher is not None:
             watcher.cancel()
@@ -111,7 +113,23 @@ async def _serve(args: argparse.Namespace) -> int:
         await store.close()
 
 
+def _rules(paths: list[Path], pipeline: Path | None) -> RulesProvider:
+    """The rules the API reports, loaded with the detection engine (heavy: imported only here)."""
+    from collector.detection.engine import DetectionEngine
+
+    existing = [path for path in paths if path.exists()]
+    if not existing:
+        return no_rules
+    engine = DetectionEngine.from_paths(existing, pipeline)
+    return engine_provider(lambda: engine)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)  # one line per request otherwise
-    return asyncio.run(_serve(args))
+    try:
+        settings = load(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(args, settings))

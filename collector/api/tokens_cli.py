@@ -11,9 +11,10 @@ import getpass
 import json
 import sys
 
-from collector.api.connection import add_store_arguments, open_store
+from collector.api.connection import add_store_arguments, load, open_store
 from collector.api.roles import Role
 from collector.api.tokens import TokenError, issue, public_view, revoke
+from collector.config import ConfigError, ElasticsearchSettings
 from collector.incidents.actor import Actor
 from collector.incidents.service import utc_now
 from collector.store import StoreUnavailable
@@ -31,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke_parser.add_argument("token_id", metavar="ID")
 
 
-async def _run(args: argparse.Namespace) -> int:
-    store = open_store(args, refresh="wait_for")
+async def _run(args: argparse.Namespace, settings: ElasticsearchSettings) -> int:
+    store = open_store(settings, refresh="wait_for")
     operator = Actor(f"cli:{getpass.getuser()}", "admin", None)
     try:
         await store.setup()
@@ -60,4 +61,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
+    try:
+        settings = load(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(args, settings.elasticsearch))
