@@ -10,7 +10,7 @@ State: ``<state_dir>/fim_baseline.sqlite3``. The first run records the baseline 
 start compares the disk with it, so changes made while the agent was stopped are reported.
 
 Modules: ``config`` (settings), ``selection`` (which paths), ``state`` (one file's facts), ``content``
-(hash and marking), ``scanner`` (walk and hash, worker processes), ``baseline`` (SQLite store), ``diff``
+(hash and marking), ``scanner`` (walk and hash, worker threads), ``baseline`` (SQLite store), ``diff``
 (what changed), ``reconciler`` (disk vs baseline), ``debounce`` (bursts), ``watcher`` (inotify),
 ``observation`` (ECS fields), ``sensor`` (the loop).
 """

@@ -15,7 +15,24 @@ Modules: ``config``, ``connector`` (netlink wire format), ``procfs`` (reading /p
 ids), ``exe_hash`` (cached hashes), ``accounts`` (names of ids), ``observation``, ``sensor``.
 """
 
-from agent.sensors.process.config import ProcessConfig
-from agent.sensors.process.sensor import ProcessSensor
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.sensors.process.config import ProcessConfig
+    from agent.sensors.process.sensor import ProcessSensor
 
 __all__ = ["ProcessConfig", "ProcessSensor"]
+
+# Imported on first use, so the listener process (``python -m agent.sensors.process.listener``), which
+# runs this package's __init__ too, loads neither pydantic nor the contract: ~24 MiB less RSS for it.
+_LAZY = {"ProcessConfig": "agent.sensors.process.config", "ProcessSensor": "agent.sensors.process.sensor"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -9,16 +9,19 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.sensors.base import Observation
 from agent.sensors.process.config import ProcessConfig
 from agent.sensors.process.exe_hash import ExecutableHashes
 from agent.sensors.process.identity import BootClock
 from agent.sensors.process.observation import KnownProcess, exec_observation, exit_observation
-from agent.sensors.process.poller import ProcessPoller
 from agent.sensors.process.receiver import ConnectorReceiver, ConnectorUnavailable, wake_loop
 from agent.sensors.process.snapshotter import ExecSeen, Seen
 from event_contract.events import SensorHealth
+
+if TYPE_CHECKING:
+    from agent.sensors.process.poller import ProcessPoller
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ class ProcessSensor:
         try:
             self._receiver = await loop.run_in_executor(worker, self._start_receiver, wake_loop(loop, ready))
             if self._receiver is None:
-                poller = ProcessPoller()
+                poller = _new_poller()
                 await loop.run_in_executor(worker, poller.poll)
             self.started.set()
             while True:
@@ -113,7 +116,7 @@ class ProcessSensor:
             detail=f"proc connector process ended (status {status}); polling every "
             f"{self.config.poll_interval_s:g}s misses short-lived processes",
         )
-        poller = ProcessPoller()
+        poller = _new_poller()
         await loop.run_in_executor(worker, poller.poll)
         return poller
 
@@ -176,3 +179,10 @@ class ProcessSensor:
         if len(self._known) > _KNOWN_PROCESSES_MAX:
             self._known.popitem(last=False)
         return observation
+
+
+def _new_poller() -> ProcessPoller:
+    """The psutil fallback, imported only when needed: an agent on the proc connector never loads psutil."""
+    from agent.sensors.process.poller import ProcessPoller
+
+    return ProcessPoller()

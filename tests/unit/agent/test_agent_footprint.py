@@ -1,0 +1,56 @@
+"""What the agent keeps between its bursts of work: no idle hashing threads, a lean listener process."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from agent.sensors.file_integrity.content import ContentPolicy
+from agent.sensors.file_integrity.scanner import Scanner
+from agent.sensors.file_integrity.selection import PathSelection
+
+
+def _hash_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("fim-hash")]
+
+
+def test_a_pooled_scan_hashes_every_file_and_leaves_no_hashing_thread(tmp_path: Path) -> None:
+    expected = {}
+    for index in range(100):  # above the inline threshold: the batch goes to the pool
+        path = tmp_path / f"f{index:03d}.bin"
+        path.write_bytes(f"content {index}".encode() * (index + 1))
+        expected[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    policy = ContentPolicy(1 << 30, marking_enabled=False, marking_extensions=(), marking_scan_bytes=4096)
+    scanner = Scanner(PathSelection([tmp_path], ["*"], [], recursive=True), policy, workers=2)
+    try:
+        states = scanner.states_under(str(tmp_path), {})
+    finally:
+        scanner.close()
+    assert {path: states[path].sha256 for path in expected} == expected
+    deadline = time.monotonic() + 5
+    while _hash_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _hash_threads() == []
+
+
+def test_the_process_listener_loads_neither_pydantic_nor_the_contract() -> None:
+    code = (
+        "import sys, agent.sensors.process.listener\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'event_contract', 'psutil')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_the_sensor_packages_still_export_their_classes() -> None:
+    from agent.sensors import Observation, Sensor
+    from agent.sensors.process import ProcessConfig, ProcessSensor
+
+    assert ProcessSensor.name == "process"
+    assert ProcessConfig().enabled is True
+    assert Observation.__name__ == "Observation"
+    assert Sensor.__name__ == "Sensor"
