@@ -5,7 +5,8 @@ The agent watches a fresh web root under /var/www, runs its process sensor on th
 and follows the log of an sshd started on a loopback port with ``-E LOGFILE`` (as in
 ``tests/e2e/test_sensors_login.py``). The collector loads ``rules/sigma`` unchanged: six failed logins for
 six unknown users give twelve failure lines (sshd logs "Invalid user" and "Failed password" for each), enough
-for the brute-force (ten failures) and password-spraying (five user names) correlations.
+for the brute-force (ten failures) and password-spraying (five user names) correlations; a login that then
+succeeds from the same address completes the correlation of a correlation (login after many failures).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ EXPECTED = {
     "Download piped into a shell",
     "SSH brute force from one source",
     "SSH password spraying from one source",
+    "SSH login succeeded after many failures",
+    "Local user account creation command",
 }
 
 
@@ -128,11 +131,26 @@ def start_agent(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-async def failed_login(port: int, user: str) -> int:
+@pytest.fixture
+def account() -> Iterator[tuple[str, str]]:
+    """A local account created during the test (the agent sees useradd run); removed afterwards."""
+    name, password = f"cgrules{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    try:
+        yield name, password
+    finally:
+        subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
+
+
+def create_account(name: str, password: str) -> None:
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+
+
+async def ssh_login(port: int, user: str, password: str) -> int:
     assert SSHPASS is not None
     assert SSH is not None
     client = await asyncio.create_subprocess_exec(
-        SSHPASS, "-p", "wrong-password", SSH, "-p", str(port),
+        SSHPASS, "-p", password, SSH, "-p", str(port),
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
         "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
         "-o", "NumberOfPasswordPrompts=1", f"{user}@127.0.0.1", "true",
@@ -175,9 +193,10 @@ def act_like_an_intruder(web_root: Path) -> None:
 
 
 async def test_real_activity_raises_the_projects_alerts(
-    stack, tmp_path: Path, web_root: Path, sshd: tuple[int, Path]
+    stack, tmp_path: Path, web_root: Path, sshd: tuple[int, Path], account: tuple[str, str]
 ) -> None:
     port, sshd_log = sshd
+    user, password = account
     run = CollectorRun(stack.kafka_bootstrap, stack.es_url, RULES, tmp_path)
     await run.create_topics(partitions=2)
     run.start_collector()
@@ -187,9 +206,11 @@ async def test_real_activity_raises_the_projects_alerts(
         await wait_for_heartbeat(run)
         await asyncio.sleep(2)  # the file sensor's first baseline of the web root
         act_like_an_intruder(web_root)
-        users = [f"cgspray{n}{secrets.token_hex(2)}" for n in range(6)]
-        results = await asyncio.gather(*(failed_login(port, user) for user in users))
+        create_account(user, password)
+        guesses = [f"cgspray{n}{secrets.token_hex(2)}" for n in range(6)]
+        results = await asyncio.gather(*(ssh_login(port, guess, "wrong-password") for guess in guesses))
         assert all(code != 0 for code in results)
+        assert await ssh_login(port, user, password) == 0  # ...and then a password that works
         alerts = await wait_for_alerts(run, EXPECTED, timeout_s=90)
     finally:
         agent.send_signal(signal.SIGTERM)
