@@ -41,7 +41,7 @@ class Credentials:
 def bundle(paths: Sequence[Path]) -> bytes:
     """The NDJSON files as one upload; each object stays on its own line."""
     if not paths:
-        raise ImportFailed("no NDJSON files to import")
+        raise ImportFailed(f"no NDJSON files to import: none in {DEFAULT_DIRECTORY}, and no --file given")
     parts = []
     for path in paths:
         text = path.read_bytes()

@@ -153,3 +153,12 @@ def test_bad_arguments_are_refused_before_any_request(
 def test_an_unreachable_kibana_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dashboards", "import", "--kibana", "http://127.0.0.1:9", "--timeout", "5"]) == 1
     assert "cannot reach Kibana" in capsys.readouterr().err
+
+
+def test_nothing_to_import_is_a_clear_error(
+    kibana: FakeKibana, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("collector.dashboards_cli.DEFAULT_DIRECTORY", tmp_path)
+    assert main(["dashboards", "import", "--kibana", kibana.url]) == 1
+    assert "no NDJSON files" in capsys.readouterr().err
+    assert kibana.requests == []
