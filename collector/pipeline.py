@@ -75,6 +75,10 @@ class CorrelationInputs(Protocol):
 
 
 class AlertObserver(Protocol):
+    """The incidents service: told of alerts once they are durable; names an alert's incident beforehand."""
+
+    def incident_id_for(self, alert: Mapping[str, Any]) -> str | None: ...
+
     async def on_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None: ...
 
 
@@ -207,9 +211,14 @@ class EventPipeline:
             if not match.rule.generates_alerts:
                 continue
             alert = alert_for_match(match, now)
+            self.name_incident(alert)
             documents.append(alert)
             origin[alert.id] = _where(by_event_id[match.event["event"]["id"]])
         return documents, origin
+
+    def name_incident(self, alert: Document) -> None:
+        if self.alert_observer is not None:
+            alert.body["canhgac"]["alert"]["incident_id"] = self.alert_observer.incident_id_for(alert.body)
 
     def count_writes(self, report: WriteReport, documents: Sequence[Document]) -> None:
         alerts = sum(1 for doc in documents if doc.family == "alerts")
@@ -251,7 +260,11 @@ class CorrelationPipeline:
             self.counters.correlation_inputs += 1
             for match in tracker.observe_input(record):
                 if match.correlation.generates_alerts:
-                    documents.append(alert_for_correlation(match, context, now))
+                    alert = alert_for_correlation(match, context, now)
+                    if self.alert_observer is not None:
+                        incident = self.alert_observer.incident_id_for(alert.body)
+                        alert.body["canhgac"]["alert"]["incident_id"] = incident
+                    documents.append(alert)
                 nested += [(outer, context) for outer in inputs_from_match(tracker.correlations, match)]
         if documents:
             report = await retry_until_written(

@@ -22,10 +22,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from elasticsearch import AsyncElasticsearch
 
 from collector import kafka
-from collector.config import CollectorSettings, ConfigError, ElasticsearchSettings, load_settings
+from collector.config import CollectorSettings, ConfigError, load_settings
 from collector.correlation_feed import KafkaCorrelationFeed
 from collector.dead_letter import DeadLetterPublisher
 from collector.detection import DetectionEngine
@@ -36,6 +35,7 @@ from collector.detection.correlation import (
     PipelineFieldResolver,
     compile_correlations,
 )
+from collector.es_client import elasticsearch_client
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
 from collector.pipeline import CorrelationPipeline, EventPipeline, Message
@@ -66,18 +66,6 @@ def run(args: argparse.Namespace) -> int:
 
         uvloop.install()
     return asyncio.run(Collector(settings).run())
-
-
-def elasticsearch_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
-    options: dict[str, Any] = {"request_timeout": settings.request_timeout_s}
-    if settings.api_key_file:
-        options["api_key"] = settings.api_key_file.read_text(encoding="utf-8").strip()
-    elif settings.username and settings.password_file:
-        password = settings.password_file.read_text(encoding="utf-8").strip()
-        options["basic_auth"] = (settings.username, password)
-    if settings.ca_certs:
-        options["ca_certs"] = str(settings.ca_certs)
-    return AsyncElasticsearch(settings.url, **options)
 
 
 @dataclass

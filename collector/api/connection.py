@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-from elasticsearch import AsyncElasticsearch
 
 from collector.config import CollectorSettings, ElasticsearchSettings, load_settings
+from collector.es_client import elasticsearch_client
 from collector.store.elastic import ElasticStore, Refresh
 from collector.store.naming import IndexNames
 
@@ -39,21 +37,6 @@ def load(args: argparse.Namespace) -> CollectorSettings:
         update={key: value for key, value in overrides.items() if value is not None}
     )
     return settings.model_copy(update={"elasticsearch": elasticsearch})
-
-
-def elasticsearch_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
-    """A client with the configured credentials (API key, or user and password) and CA."""
-    options: dict[str, Any] = {"request_timeout": settings.request_timeout_s}
-    if settings.api_key_file:
-        options["api_key"] = settings.api_key_file.read_text(encoding="utf-8").strip()
-    elif settings.username and settings.password_file:
-        options["basic_auth"] = (
-            settings.username,
-            settings.password_file.read_text(encoding="utf-8").strip(),
-        )
-    if settings.ca_certs:
-        options["ca_certs"] = str(settings.ca_certs)
-    return AsyncElasticsearch(settings.url, **options)
 
 
 def open_store(settings: ElasticsearchSettings, refresh: Refresh) -> ElasticStore:

@@ -55,6 +55,15 @@ class IncidentService:
 
     # --- from the pipeline ---------------------------------------------------------------------------
 
+    def incident_id_for(self, alert: Mapping[str, Any]) -> str | None:
+        """The incident an alert will join, known before it is indexed (ids are deterministic), so the
+        pipeline can write it into the alert and spare a read and a rewrite per alert; ``None`` when the
+        alert cannot be grouped."""
+        try:
+            return grouping.incident_id(grouping.grouping_key(alert), grouping.window_of(alert, self._window))
+        except (ValueError, TypeError):
+            return None
+
     async def on_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """Group freshly indexed alerts into incidents. Called before the batch's offsets are committed."""
         batches: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -132,6 +141,8 @@ class IncidentService:
     async def _link_alerts(self, incident_id: str, alerts: Sequence[Mapping[str, Any]]) -> None:
         """Record the incident on each alert (``canhgac.alert.incident_id``) so alert views can link back."""
         for alert in alerts:
+            if field(alert, "canhgac.alert.incident_id") == incident_id:
+                continue  # indexed with it already
             alert_id = str(field(alert, "event.id"))
             for _ in range(MAX_ATTEMPTS):
                 current = await self._store.get_alert(alert_id, hint=parse_time(alert["@timestamp"]))

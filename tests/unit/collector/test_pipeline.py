@@ -67,6 +67,9 @@ class Recorder:
         target = self.letters if items and isinstance(items[0], DeadLetter) else self.matches
         target.extend(items)
 
+    def incident_id_for(self, alert: Mapping[str, Any]) -> str | None:
+        return f"inc-{alert['rule']['id'][:8]}"
+
     async def on_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         self.alerts.extend(alerts)
 
@@ -103,6 +106,7 @@ async def test_a_batch_is_indexed_detected_and_its_bad_messages_dead_lettered(
     assert alert["event"]["severity"] == 99
     assert alert["threat"]["tactic"]["name"] == ["Execution"]
     assert recorder.alerts == [alert]
+    assert alert["canhgac"]["alert"]["incident_id"] == "inc-11111111"  # named before it was indexed
     assert [(letter.offset, letter.reason.split(":")[0]) for letter in recorder.letters] == [
         (2, "not JSON"),
         (3, "event.dataset is None; expected one of"),
