@@ -122,6 +122,9 @@ async def measure(results: dict[str, float]) -> None:
             latencies = sorted(seen[event_id] - sent[event_id] for event_id in seen)
         finally:
             run.stop_all()
+            stage_lines = [line for line in run.logs().splitlines() if "Pipeline: Counters" in line]
+            for line in stage_lines[-2:]:
+                print("  collector", line.split(" INFO ", 1)[-1][:600])
     results["e2e_events_per_s"] = round(rate, 1)
     results["e2e_alerts_expected"] = float(len(sent))
     results["e2e_alerts_found"] = float(len(latencies))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -35,7 +36,7 @@ from collector.detection.correlation import (
 )
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
-from event_contract import DecodeError, event_from_dict
+from event_contract import DecodeError, decode_event_document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,9 +154,7 @@ class EventPipeline:
             matches = self.detect(events)
             documents, origin = self.documents_for(events, matches)
         with self.counters.timing("write"):
-            report = await retry_until_written(
-                lambda: self.sink.write(documents), self.counters, self.stopping
-            )
+            report = await self.write(documents)
         letters += [
             DeadLetter(*origin[doc_id], reason=f"not indexable: {reason}")
             for doc_id, reason in report.rejected.items()
@@ -165,15 +164,37 @@ class EventPipeline:
             self.counters.dead_lettered += len(letters)
         self.count_writes(report, documents)
         if self.correlations is not None and matches:
-            await self.correlations.publish(matches)
+            with self.counters.timing("correlation_feed"):
+                await self.correlations.publish(matches)
         alerts = [doc.body for doc in documents if doc.family == "alerts" and doc.id not in report.rejected]
         if alerts and (observer := self.alert_observer) is not None:
-            await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
+            with self.counters.timing("incidents"):
+                await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
         heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
         if heartbeats and (inventory := self.heartbeat_observer) is not None:
-            await retry_until_written(
-                lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
+            with self.counters.timing("inventory"):
+                await retry_until_written(
+                    lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
+                )
+
+    async def write(self, documents: Sequence[Document]) -> WriteReport:
+        """Alerts and events in two concurrent bulk requests: the few alerts do not wait behind the
+        many events, so they become searchable sooner. Both are durable before this returns."""
+        alerts = [doc for doc in documents if doc.family == "alerts"]
+        events = [doc for doc in documents if doc.family != "alerts"]
+        reports = await asyncio.gather(
+            *(
+                retry_until_written(functools.partial(self.sink.write, part), self.counters, self.stopping)
+                for part in (alerts, events)
+                if part
             )
+        )
+        merged = WriteReport()
+        for report in reports:
+            merged.created += report.created
+            merged.already_present += report.already_present
+            merged.rejected.update(report.rejected)
+        return merged
 
     def decode(
         self, batch: Sequence[Message]
@@ -182,11 +203,9 @@ class EventPipeline:
         letters: list[DeadLetter] = []
         for message in batch:
             try:
-                document = orjson.loads(message.value)
-                event_from_dict(document)
-            except (orjson.JSONDecodeError, DecodeError) as error:
-                reason = error.reason if isinstance(error, DecodeError) else f"not JSON: {error}"
-                letters.append(DeadLetter(*_where(message), reason=reason))
+                document, _ = decode_event_document(message.value)
+            except DecodeError as error:
+                letters.append(DeadLetter(*_where(message), reason=error.reason))
                 continue
             events.append((document, message))
         return events, letters

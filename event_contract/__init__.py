@@ -5,7 +5,13 @@ JSON whose field names follow the Elastic Common Schema (ECS). This package depe
 orjson only, so an agency server that installs the agent pulls nothing of the collector.
 """
 
-from event_contract.codec import DecodeError, decode_event, encode_event, event_from_dict
+from event_contract.codec import (
+    DecodeError,
+    decode_event,
+    decode_event_document,
+    encode_event,
+    event_from_dict,
+)
 from event_contract.ecs import (
     AgentInfo,
     EventMeta,
@@ -56,6 +62,7 @@ __all__ = [
     "UserRef",
     "dead_letter_headers",
     "decode_event",
+    "decode_event_document",
     "encode_event",
     "event_from_dict",
     "message_key",

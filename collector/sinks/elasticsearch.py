@@ -44,9 +44,10 @@ def index_templates(prefix: str) -> dict[str, dict[str, Any]]:
 class ElasticsearchSink:
     """Writes events and alerts with the bulk API. See :class:`collector.sinks.base.DocumentSink`."""
 
-    def __init__(self, client: AsyncElasticsearch, prefix: str) -> None:
+    def __init__(self, client: AsyncElasticsearch, prefix: str, *, refresh_alerts: bool = True) -> None:
         self._client = client
         self._prefix = prefix
+        self._refresh_alerts = refresh_alerts
 
     async def start(self) -> None:
         try:
@@ -64,8 +65,12 @@ class ElasticsearchSink:
             index = index_name(self._prefix, document.family, document.timestamp)
             operations.append({"create": {"_index": index, "_id": document.id}})
             operations.append(dict(document.body))
+        # A batch of alerts alone is made searchable at once (a responder waits for it; the alerts index is
+        # small, so the refresh is cheap); events wait for the periodic refresh.
+        only_alerts = all(document.family == "alerts" for document in documents)
+        refresh = "true" if self._refresh_alerts and only_alerts else "false"
         try:
-            response = await self._client.bulk(operations=operations, refresh=False)
+            response = await self._client.bulk(operations=operations, refresh=refresh)
         except (EsConnectionError, TransportError) as error:
             raise SinkUnavailable(f"bulk request failed: {error}") from error
         retriable: list[str] = []
