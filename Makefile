@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) deploy/stack/stack.py
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint stack stack-down bench clean venv
+.PHONY: demo test lint stack stack-down bench clean venv system-deps
 
 venv: $(STAMP)
 
@@ -22,8 +22,11 @@ demo: venv
 	$(PY) deploy/demo.py
 
 ## Every test: lint, types, import boundaries, unit, integration (real Kafka + Elasticsearch), end to end.
-test: venv lint
+test: venv lint system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	@bash deploy/install-system-deps.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -37,7 +40,7 @@ stack: venv
 stack-down:
 	$(PY) deploy/stack/stack.py down
 
-bench: venv
+bench: venv system-deps
 	$(PY) -m benchmarks
 
 clean:
