@@ -35,7 +35,8 @@ class Backoff:
 
 class DeliveryLoop:
     """Spool → publisher. Lifecycle: ``run()`` until cancelled, or until ``drain()`` was requested and
-    the spool is empty. ``wake()`` (after new rows are spooled) never blocks."""
+    the spool is empty. ``wake()`` (after new rows are spooled) never blocks. The first rows after a
+    quiet spell are sent at once; after a partial batch the next waits ``linger_s`` to fill."""
 
     def __init__(
         self,
@@ -45,6 +46,7 @@ class DeliveryLoop:
         batch_size: int,
         backoff: Backoff | None = None,
         idle_poll_s: float = 1.0,
+        linger_s: float = 0.05,
     ) -> None:
         self._spool = spool
         self._publisher = publisher
@@ -52,6 +54,7 @@ class DeliveryLoop:
         self._batch_size = batch_size
         self._backoff = backoff or Backoff()
         self._idle_poll_s = idle_poll_s
+        self._linger_s = linger_s
         self._wake = asyncio.Event()
         self._draining = False
         self._connected = False
@@ -83,6 +86,10 @@ class DeliveryLoop:
                     await self._sleep_until_woken(self._backoff.after(self._failures), wakeable=False)
                     continue
                 await self._deliver(batch)
+                if len(batch) < self._batch_size and not self._draining:
+                    # Let the next batch fill: each round trip (read, send, ack, delete with its fsync)
+                    # has a fixed cost that a trickle of events would otherwise pay one by one.
+                    await asyncio.sleep(self._linger_s)
         finally:
             await self._disconnect()
 

@@ -50,11 +50,17 @@ class Publisher(Protocol):
 
 class KafkaPublisher:
     """A :class:`Publisher` on aiokafka: ``acks=all``, idempotent (no duplicates from its own retries,
-    order kept within a partition), gzip (needs no extra library), key = host id."""
+    order kept within a partition), gzip (needs no extra library), key = host id.
+
+    Events are packed into record batches here and handed over a batch at a time (``send_batch``):
+    ``send`` per event cost ~100 µs of Python each (a coroutine, a future, metadata and size checks),
+    more than the rest of the pipeline. The idempotent producer numbers batches from either path alike.
+    """
 
     def __init__(self, config: KafkaConfig) -> None:
         self._config = config
         self._producer: AIOKafkaProducer | None = None
+        self._partitioner = RememberingPartitioner()
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(**producer_options(self._config))
@@ -69,19 +75,36 @@ class KafkaPublisher:
         producer = self._producer
         if producer is None:
             return Acknowledgement(0, RuntimeError("publisher is not started"))
-        pending: list[asyncio.Future[Any]] = []
+        pending: list[tuple[int, asyncio.Future[Any]]] = []  # (events in it, acknowledgement)
         send_error: BaseException | None = None
         try:
+            topic = self._config.topic
+            partitions = sorted(await producer.partitions_for(topic))
+            builder, partition, count = producer.create_batch(), -1, 0
             for row in batch:
-                pending.append(await producer.send(self._config.topic, row.payload, key=row.key))
+                row_partition = self._partitioner(row.key, partitions, partitions)
+                if count and row_partition != partition:
+                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    builder, count = producer.create_batch(), 0
+                partition = row_partition
+                if builder.append(key=row.key, value=row.payload, timestamp=None) is None:
+                    if not count:
+                        raise ValueError(f"event {row.sequence} does not fit in a record batch")
+                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    builder, count = producer.create_batch(), 0
+                    if builder.append(key=row.key, value=row.payload, timestamp=None) is None:
+                        raise ValueError(f"event {row.sequence} does not fit in a record batch")
+                count += 1
+            if count:
+                pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
         except Exception as error:  # aiokafka raises several families; all mean "not sent"
             send_error = error
-        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        outcomes = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
         acknowledged = 0
-        for outcome in outcomes:
+        for (count, _), outcome in zip(pending, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 return Acknowledgement(acknowledged, outcome)
-            acknowledged += 1
+            acknowledged += count
         return Acknowledgement(acknowledged, send_error)
 
     async def stop(self) -> None:

@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 _END = None
 """Put on the queue after the sensors stopped: the spooling task finishes what is before it and returns."""
 
+SPOOL_LINGER_S = 0.02
+"""How long the spooling task lets a partial batch fill before writing it. Each write is a transaction
+with an fsync, and delivery follows each write: at a steady 1,000 observations/s, one observation per
+write cost ~450 µs of CPU per event; 20 ms batches make that a small share, at 20 ms of added latency."""
+
 
 class AgentRuntime:
     """Runs the given sensors plus a heartbeat until ``stop`` is set. One instance runs once."""
@@ -131,6 +136,8 @@ class AgentRuntime:
         batch_size = self._config.pipeline.spool_batch
         while True:
             item = await self._queue.get()
+            if self._queue.qsize() + 1 < batch_size:
+                await asyncio.sleep(SPOOL_LINGER_S)
             items = [item]
             while item is not _END and len(items) < batch_size and not self._queue.empty():
                 item = self._queue.get_nowait()
