@@ -2,7 +2,8 @@
 
 The contract (:mod:`event_contract`) stays the one definition of the schema. At import time every contract
 model is translated into a :class:`msgspec.Struct` with the same fields, types, constraints, defaults and
-wire names, so validation on the hot path costs a single C pass over the bytes instead of pydantic's.
+wire names. On the hot path orjson parses the message once (the pipeline needs the document as sent) and
+msgspec validates that document in C, about three times faster than pydantic's validation.
 
 Equivalence with :func:`event_contract.decode_event_document` is the guarantee:
 
@@ -48,18 +49,21 @@ _CONSTRAINTS = ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length
 # --- pydantic model -> msgspec type ---------------------------------------------------------------------
 
 
-def struct_for(model: type[BaseModel], _built: dict[type[BaseModel], type[msgspec.Struct]] = {}) -> type[Any]:  # noqa: B006 - the cache is meant to be shared
+_STRUCTS: dict[type[BaseModel], type[Any]] = {}
+
+
+def struct_for(model: type[BaseModel]) -> type[Any]:
     """The msgspec Struct that validates what ``model`` validates; built once per model.
 
     Unknown fields are ignored (as the contract's ``extra="ignore"``); aliases become wire names;
     defaults and default factories are carried over so optional stays optional."""
-    if model not in _built:
+    if model not in _STRUCTS:
         _refuse_unknown_validators(model)
         fields = [_field_for(name, info) for name, info in model.model_fields.items()]
-        _built[model] = msgspec.defstruct(
+        _STRUCTS[model] = msgspec.defstruct(
             f"{model.__name__}Wire", fields, kw_only=True, forbid_unknown_fields=False, module=__name__
         )
-    return _built[model]
+    return _STRUCTS[model]
 
 
 def _refuse_unknown_validators(model: type[BaseModel]) -> None:
@@ -96,30 +100,29 @@ def _wire_type(annotation: Any, metadata: Iterable[Any] = ()) -> Any:
     if origin is Annotated:
         return _wire_type(args[0], [*metadata, *args[1:]])
     if origin is typing.Union or origin is types.UnionType:
-        return _union([_wire_type(arm, () if arm is type(None) else metadata) for arm in args])
-    if origin is Literal:
-        return annotation
+        arms = [_wire_type(arm, () if arm is type(None) else metadata) for arm in args]
+        return functools.reduce(operator.or_, arms)
     if origin is list:
-        return list[_wire_type(args[0])]  # type: ignore[misc]
+        return _constrained(list[_wire_type(args[0])], metadata)  # type: ignore[misc]
     if origin is dict:
-        return dict[_wire_type(args[0]), _wire_type(args[1])]  # type: ignore[misc]
-    if annotation is type(None):
+        return _constrained(dict[_wire_type(args[0]), _wire_type(args[1])], metadata)  # type: ignore[misc]
+    if annotation in _SCALARS:
+        return _constrained(annotation, metadata)
+    if _meta(metadata) is not None:
+        raise TypeError(f"no msgspec translation for constraints on {annotation!r}")
+    if origin is Literal or annotation is type(None) or annotation is Any:
         return annotation
-    if annotation is Any:
-        return Any
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return struct_for(annotation)
     if isinstance(annotation, type) and issubclass(annotation, enum.StrEnum):
         return Literal[tuple(member.value for member in annotation)]
-    if annotation in _SCALARS:
-        meta = _meta(metadata)
-        return Annotated[annotation, meta] if meta is not None else annotation
     # A contract change this translator does not know must not silently validate less.
     raise TypeError(f"no msgspec translation for contract annotation {annotation!r}")
 
 
-def _union(arms: list[Any]) -> Any:
-    return functools.reduce(operator.or_, arms)
+def _constrained(wire_type: Any, metadata: Iterable[Any]) -> Any:
+    meta = _meta(metadata)
+    return Annotated[wire_type, meta] if meta is not None else wire_type
 
 
 def _meta(metadata: Iterable[Any]) -> msgspec.Meta | None:

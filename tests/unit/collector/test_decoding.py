@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, Field, field_validator
 
 from collector.decoding import decode, refusal, struct_for
 from event_contract import DecodeError, decode_event_document
 from event_contract.codec import MAX_MESSAGE_BYTES
 from event_contract.ecs import InformationSystem
-from event_contract.events import ProcessEvent
+from event_contract.events import Dataset, ProcessEvent
 from tests.support.events import envelope, process_exec, ssh_failure
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -285,21 +286,63 @@ def test_an_event_just_under_the_limit_is_accepted() -> None:
     assert fast_verdict(data) is contract_verdict(data) is True
 
 
+def wire_fields(model: type[BaseModel]) -> dict[str, msgspec.inspect.Field]:
+    info = msgspec.inspect.type_info(struct_for(model))
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {field.name: field for field in info.fields}
+
+
 def test_generated_types_carry_the_contract_constraints_and_wire_names() -> None:
-    fields = {f.name: f for f in msgspec.inspect.type_info(struct_for(InformationSystem)).fields}
+    fields = wire_fields(InformationSystem)
     level = fields["security_level"]
     assert isinstance(level.type, msgspec.inspect.IntType)
     assert (level.type.ge, level.type.le, level.required, fields["id"].required) == (1, 5, True, False)
-    timestamp = next(
-        f for f in msgspec.inspect.type_info(struct_for(ProcessEvent)).fields if f.name == "timestamp"
-    )
+    timestamp = wire_fields(ProcessEvent)["timestamp"]
     assert (timestamp.encode_name, timestamp.required) == ("@timestamp", True)
+
+
+class _Constrained(BaseModel):
+    names: Annotated[list[str], Field(min_length=1)]
+    ratio: Annotated[float, Field(gt=0)] | None = None
+    level: Dataset = Dataset.FILE
+
+
+class _UnknownType(BaseModel):
+    ids: set[int]
+
+
+class _UnknownValidator(BaseModel):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+def test_constraints_on_containers_and_enums_are_translated() -> None:
+    wire = struct_for(_Constrained)
+    msgspec.convert({"names": ["a"], "ratio": 0.5, "level": "canhgac.process"}, wire)
+    bad: object
+    for bad in ({"names": []}, {"names": ["a"], "ratio": 0}, {"names": ["a"], "level": "canhgac.nope"}):
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.convert(bad, wire)
+
+
+@pytest.mark.parametrize("model", [_UnknownType, _UnknownValidator])
+def test_what_the_translator_cannot_check_fails_loudly(model: type[BaseModel]) -> None:
+    with pytest.raises(TypeError, match=r"fast decoder|no msgspec translation"):
+        struct_for(model)
 
 
 # --- property: random mutations of valid events --------------------------------------------------------
 
-ODD_VALUES = [None, 0, -1, 7, 70000, 1.5, 30.0, True, "", "x", "4242", "0755", SHA, "2026-11-22T01:00:00Z"]
-ODD_VALUES += ["2026-11-22", "ok", "canhgac.file", [], ["a"], [1], {}, {"a": 1}, {"status": "ok"}]
+ODD_VALUES: list[object] = [
+    *(None, True, 0, -1, 7, 70000, 2**63, 1.5, 30.0, -0.0, 1e300, 1700000000000),
+    *("", "x", "4242", " 5 ", "true", "0755", "0755\n", SHA, "ok", "canhgac.file"),
+    *("2026-11-22T01:00:00Z", "2026-11-22", "2026-02-30T00:00:00Z", "2026-11-22T01:00:00+25:00"),
+    *([], ["a"], [1], {}, {"a": 1}, {"status": "ok"}, {"sha256": "x"}),
+]
 
 
 def paths(node: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
