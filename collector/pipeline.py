@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from collector import decoding
 from collector.alerts import alert_for_correlation, alert_for_match, event_time
 from collector.dead_letter import DeadLetter
 from collector.detection import RuleMatch
@@ -36,7 +37,7 @@ from collector.detection.correlation import (
 )
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
-from event_contract import DecodeError, decode_event_document
+from event_contract import DecodeError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -203,7 +204,7 @@ class EventPipeline:
         letters: list[DeadLetter] = []
         for message in batch:
             try:
-                document, _ = decode_event_document(message.value)
+                document = decoding.decode(message.value)
             except DecodeError as error:
                 letters.append(DeadLetter(*_where(message), reason=error.reason))
                 continue
