@@ -37,7 +37,7 @@ from event_contract import DecodeError, decode_event_document
 from event_contract.codec import MAX_MESSAGE_BYTES
 from event_contract.events import MODEL_BY_DATASET
 
-__all__ = ["decode", "struct_for"]
+__all__ = ["decode", "refusal", "struct_for"]
 
 _KNOWN_VALIDATORS = frozenset({"_dataset_matches_type"})
 """Contract validators this decoder reproduces: the dataset check holds by construction, since the type is
