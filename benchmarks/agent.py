@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -39,7 +39,7 @@ from benchmarks.agent_process import (  # noqa: E402
     stack_connection,
     write_config,
 )
-from tests.integration.agent_harness import create_topic  # noqa: E402
+from tests.integration.agent_harness import CountingSensor, create_topic  # noqa: E402
 
 IDLE_S = float(os.environ.get("CANHGAC_BENCH_AGENT_IDLE_S", "30"))
 THROUGHPUT_EVENTS = int(os.environ.get("CANHGAC_BENCH_AGENT_EVENTS", "40000"))
@@ -78,12 +78,26 @@ def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) ->
         scan_s = time.monotonic() - started
         print(f"  agent baseline of {tree.files} files took {scan_s:.1f}s; idling {IDLE_S:g}s", flush=True)
         time.sleep(3)  # let the scan's last writes and the first heartbeat settle
+        before = asyncio.run(_topic_size(bootstrap, topic))
         memory, cpu = measure_idle(agent, IDLE_S)
+        during = asyncio.run(_topic_size(bootstrap, topic)) - before
     finally:
         agent.stop()
     _print("agent_idle_rss_mib", memory.total_mib, results, f"({memory.processes} processes)")
     _print("agent_idle_rss_mib_main", memory.main_mib, results)
-    _print("agent_idle_cpu_percent", cpu, results)
+    # "Idle" on a shared host: the process sensor reports every other user's execs meanwhile.
+    _print("agent_idle_cpu_percent", cpu, results, f"({during} events delivered meanwhile)")
+    _print("agent_idle_events_delivered", during, results)
+
+
+async def _topic_size(bootstrap: str, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
 
 
 # --- FIM baseline ----------------------------------------------------------------------------------------
@@ -154,6 +168,32 @@ def measure_delivery(results: dict[str, float], bootstrap: str, work: Path) -> N
         results,
         f"({steady['events_per_s']} events/s delivered over {steady['seconds']}s)",
     )
+    # The synthetic sensor's own share of that figure: the same sensor feeding a queue nobody spools.
+    _print("synthetic_sensor_cpu_percent_at_1000_eps", _on_agent_loop(), results)
+
+
+def _on_agent_loop() -> float:
+    try:  # the agent runs on uvloop when it is installed
+        import uvloop
+    except ImportError:
+        return asyncio.run(_sensor_alone_cpu())
+    return uvloop.run(_sensor_alone_cpu())
+
+
+async def _sensor_alone_cpu() -> float:
+    sensor = CountingSensor(STEADY_RATE, 0)
+    queue: asyncio.Queue[object] = asyncio.Queue()
+
+    async def feed() -> None:
+        async for observation in sensor.observe():
+            queue.put_nowait(observation)
+            queue.get_nowait()
+
+    feeding = asyncio.create_task(feed())
+    cpu_started, started = time.process_time(), time.monotonic()
+    await asyncio.sleep(5)
+    feeding.cancel()
+    return 100 * (time.process_time() - cpu_started) / (time.monotonic() - started)
 
 
 # --- exec storm ------------------------------------------------------------------------------------------

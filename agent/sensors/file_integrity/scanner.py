@@ -37,10 +37,13 @@ class Scanner:
     ``close()`` stops the pool.
     """
 
-    def __init__(self, selection: PathSelection, policy: ContentPolicy, workers: int) -> None:
+    def __init__(
+        self, selection: PathSelection, policy: ContentPolicy, workers: int, niceness: int = _WORKER_NICENESS
+    ) -> None:
         self._selection = selection
         self._policy = policy
         self._workers = workers or os.cpu_count() or 1
+        self._niceness = niceness
         self._pool: Executor | None = None
         self._aborted = threading.Event()
 
@@ -99,15 +102,18 @@ class Scanner:
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
-                max_workers=self._workers, thread_name_prefix="fim-hash", initializer=_yield_to_the_host
+                max_workers=self._workers,
+                thread_name_prefix="fim-hash",
+                initializer=_yield_to_the_host,
+                initargs=(self._niceness,),
             )
         return self._pool
 
 
-def _yield_to_the_host() -> None:
+def _yield_to_the_host(niceness: int) -> None:
     """Hashing threads run niced (on Linux a thread has its own nice value): on an idle host they use
-    every core, on a busy one they wait."""
-    os.nice(_WORKER_NICENESS)
+    every core, on a busy one they wait. A benchmark passes 0 to measure the unthrottled rate."""
+    os.nice(niceness)
 
 
 def _tasks(files: list[FileState], policy: ContentPolicy) -> list[list[tuple[str, int]]]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from agent.sensors.file_integrity.content import ContentPolicy
+import pytest
+
+from agent.sensors.file_integrity import scanner as scanner_module
+from agent.sensors.file_integrity.content import Content, ContentPolicy, read_contents
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
 
@@ -54,3 +58,27 @@ def test_the_sensor_packages_still_export_their_classes() -> None:
     assert ProcessConfig().enabled is True
     assert Observation.__name__ == "Observation"
     assert Sensor.__name__ == "Sensor"
+
+
+def test_hashing_threads_run_at_the_scanner_niceness_and_the_caller_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(40):
+        (tmp_path / f"f{index:02d}").write_bytes(b"x" * index)
+    seen: set[int] = set()
+
+    def recording(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
+        seen.add(os.getpriority(os.PRIO_PROCESS, 0))  # on Linux: this thread's nice value
+        return read_contents(files, policy)
+
+    monkeypatch.setattr(scanner_module, "read_contents", recording)
+    policy = ContentPolicy(1 << 30, marking_enabled=False, marking_extensions=(), marking_scan_bytes=4096)
+    caller_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    scanner = Scanner(PathSelection([tmp_path], ["*"], [], recursive=True), policy, workers=2, niceness=3)
+    try:
+        scanner.states_under(str(tmp_path), {})
+    finally:
+        scanner.close()
+
+    assert seen == {caller_nice + 3}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == caller_nice
