@@ -113,10 +113,11 @@ class AgentRuntime:
 
     async def _observe(self, sensor: Sensor) -> None:
         failures = 0
+        observed = f"{sensor.name}.observed"
         while True:
             try:
                 async for observation in sensor.observe():
-                    self._counters.add(f"{sensor.name}.observed")
+                    self._counters.add(observed)
                     await self._queue.put((sensor.name, observation))
                     if failures:
                         failures = 0
