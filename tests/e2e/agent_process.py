@@ -61,6 +61,8 @@ class AgentProcess:
         self.config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
         self.log_path = workdir / "agent.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self.stop_durations_s: list[float] = []
+        """How long each stop took from SIGTERM to exit."""
 
     def start(self) -> None:
         if self.running:
@@ -85,8 +87,11 @@ class AgentProcess:
             raise RuntimeError("the agent was never started")
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
             try:
-                return process.wait(STOP_TIMEOUT_S)
+                code = process.wait(STOP_TIMEOUT_S)
+                self.stop_durations_s.append(time.monotonic() - signalled)
+                return code
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
