@@ -249,24 +249,17 @@ async def test_an_exec_storm_reaches_kafka_with_the_executables(stack: KafkaStac
             await stop_gracefully(agent)
             await reader.settle(quiet_s=1.0)
     events = reader.events
-    storm_trues = [
+    storm_execs = [
         event
         for event in events
         if isinstance(event, ProcessEvent)
         and event.event.action == "exec"
-        and event.process.executable == TRUE_PROGRAM
         and event.process.parent is not None
         and event.process.parent.pid == storm.pid
     ]
+    storm_trues = [event for event in storm_execs if event.process.executable == TRUE_PROGRAM]
+    storm_children = Counter(event.process.executable for event in storm_execs)
     ratio = len(storm_trues) / STORM
-    storm_children = Counter(
-        event.process.executable
-        for event in events
-        if isinstance(event, ProcessEvent)
-        and event.event.action == "exec"
-        and event.process.parent is not None
-        and event.process.parent.pid == storm.pid
-    )
     print(
         f"exec storm through Kafka: {len(storm_trues)}/{STORM} ({ratio:.1%}) with executable "
         f"{TRUE_PROGRAM}; ready after {ready_s:.1f} s, storm took {storm_s:.1f} s, in Kafka after "
