@@ -158,8 +158,9 @@ def measure_delivery(results: dict[str, float], bootstrap: str, work: Path) -> N
         "agent_events_per_s",
         flat_out["events_per_s"],
         results,
+        # (the harness's peak RSS is left out: a child forked from this process inherits its high mark)
         f"({flat_out['events']} events in {flat_out['seconds']}s, "
-        f"{flat_out['cpu_percent_of_one_core']}% of a core, peak RSS {flat_out['peak_rss_mib']} MiB)",
+        f"{flat_out['cpu_percent_of_one_core']}% of a core)",
     )
     steady = _harness(bootstrap, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
     _print(
