@@ -42,7 +42,7 @@ ES_USER = "canhgac-es"
 HERE = Path(__file__).resolve().parent
 SERVICES = ("kafka", "elasticsearch")
 # Ports per stack name, so a demo and a test run can live side by side.
-DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200)}
+DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200), "ci": (39092, 39200), "bench": (49092, 49200)}
 HEAP = os.environ.get("CANHGAC_STACK_HEAP", "512m")
 
 
