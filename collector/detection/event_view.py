@@ -80,13 +80,16 @@ _NOT_A_DICT = object()
 
 
 def _walk_dicts(event: Mapping[str, Any], ref: FieldRef) -> Any:
-    """The value at ``ref`` when every step is a plain dict (as decoded JSON is); ``None`` when absent
-    there; ``_NOT_A_DICT`` when a list or other object is in the way (the general lookup handles it)."""
+    """The value at ``ref`` when every step is a plain dict (as decoded JSON is); ``None`` when a step is
+    absent or null there; ``_NOT_A_DICT`` when a list or other object is in the way (the general lookup
+    handles it)."""
     node: Any = event
     for part in ref.parts:
         if type(node) is not dict:
             return _NOT_A_DICT
         node = node.get(part)
+        if node is None:  # most fields a route's rules name are absent from a given event
+            return None
     return node
 
 
@@ -115,6 +118,8 @@ class EventView:
             node = _walk_dicts(self.event, ref)
             if type(node) is str:  # the usual case, kept off the general path
                 cached = (node,)
+            elif node is None and ref.dotted not in self.event:
+                cached = ()
             else:
                 cached = tuple(text for text in map(as_text, self.values(ref)) if text is not None)
             self._texts[ref.dotted] = cached

@@ -35,7 +35,8 @@ from sigma.types import (
 from collector.detection.compiled import Compiled, Matcher, any_of
 from collector.detection.errors import RuleCompileError
 from collector.detection.event_view import EventView, FieldRef
-from collector.detection.regex import compile_re2
+from collector.detection.regex import Re2, compile_re2
+from collector.detection.regex_literals import required_literal
 from collector.detection.requirements import UNKNOWN, literal_clause
 from collector.detection.string_patterns import StringPattern, StringSet, to_pattern
 
@@ -126,7 +127,9 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        return Compiled(lambda view: any(regex.search(t) for t in view.texts(ref)), UNKNOWN)
+        literal = required_literal(regex.pattern)
+        requirement = literal_clause(ref.dotted, [literal]) if literal else UNKNOWN
+        return Compiled(_regex_search(ref, regex), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
         return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), UNKNOWN)
@@ -150,6 +153,18 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaFieldReference):
         return Compiled(_field_reference(ref, value), UNKNOWN)
     raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
+
+
+def _regex_search(ref: FieldRef, regex: Re2) -> Matcher:
+    search = regex.search
+
+    def searches(view: EventView) -> bool:
+        for text in view.texts(ref):  # noqa: SIM110 (a generator costs a frame per call on this hot path)
+            if search(text):
+                return True
+        return False
+
+    return searches
 
 
 def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:

@@ -9,9 +9,10 @@ from typing import Any
 
 from collector.detection.event_view import EventView
 from collector.detection.requirements import NEVER, UNKNOWN, all_of, any_of, literal_clause
-from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text
+from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text, titles
 
 WORDS = ["curl", "wget", "/tmp/", "/bin/sh", "base64", "-d", "nc", "python", "-c", "/dev/tcp", "x", "AAAA"]
+WORDS += ["CURL", "/TMP/", "Base64", "-C"]  # upper case: for the case-sensitive regexes
 
 DETECTIONS = [
     "sel:\n  process.command_line|contains|all: [curl, /tmp/]\ncondition: sel",
@@ -23,6 +24,10 @@ DETECTIONS = [
     "a:\n  process.command_line: '*sh*-c*'\nb:\n  process.name: null\ncondition: a or b",
     "a:\n  process.command_line|contains: curl\nb:\n  process.name|contains: get\ncondition: all of them",
     "k:\n  - 'base64 -d'\n  - '/dev/tcp'\ncondition: k",
+    # regexes carry literals into the pre-filter (collector.detection.regex_literals)
+    "a:\n  process.command_line|re: 'CURL\\s.*/TMP/'\ncondition: a",
+    "a:\n  process.command_line|re|i: 'base64 +-d'\nb:\n  process.name: python\ncondition: a or b",
+    "a:\n  process.command_line|re: '(wget|nc) -c'\ncondition: a",
 ]
 
 
@@ -49,6 +54,12 @@ def test_prefilter_never_drops_a_match(tmp_path: Path) -> None:
         assert [match.rule.title for match in engine.match(event)] == expected, event
         matched_any += bool(expected)
     assert matched_any > 300  # the generated events do exercise the rules
+    regex_rules = [rule for rule in rules if "|re" in rule.source_path.read_text(encoding="utf-8")]
+    assert len(regex_rules) == 4
+    # each regex has a mandatory literal ("nc", "/tmp/", "base64 ", " -c"): all four are pre-filtered
+    assert all(rule.requirement != UNKNOWN for rule in regex_rules)
+    for title in ("rule 8", "rule 9"):
+        assert sum(title in titles(engine, random_event(rnd)) for _ in range(3000)) > 20
 
 
 def test_requirement_algebra() -> None:
