@@ -43,5 +43,9 @@ stack-down:
 bench: venv system-deps
 	$(PY) -m benchmarks
 
+## Fault injection for MINUTES (10): kill -9, Kafka/Elasticsearch outages, hostile input; fails on loss or duplicate.
+soak: venv system-deps
+	$(PY) -m tests.faults.soak --minutes $(or $(MINUTES),10) --report benchmarks/results/soak.json
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

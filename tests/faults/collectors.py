@@ -1,0 +1,130 @@
+"""Two real collector processes sharing one consumer group, each slot restartable after ``kill -9``."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from tests.faults.checker import Target, Verdict
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE = REPO / "rules" / "pipelines" / "linux-ecs.yml"
+SLOTS = 2
+TRACEBACK = re.compile(r"Traceback \(most recent call last\):\n(?:[ \t].*\n)+.*")
+BAD_INPUT = re.compile(r"decod|dead_letter|orjson|ValidationError|RecursionError|MessageSizeTooLarge")
+"""A traceback through the decoding or dead-letter path means bad input hurt the collector."""
+
+
+class CollectorPair:
+    """Slots 0 and 1, each at most one live process. A process must live until it is killed or stopped
+    on purpose; one that exits on its own is recorded as a crash."""
+
+    def __init__(self, target: Target, rules_dir: Path, workdir: Path) -> None:
+        self._target = target
+        self._rules_dir = rules_dir
+        self._workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._processes: list[subprocess.Popen[bytes] | None] = [None] * SLOTS
+        self._starts = 0
+        self._crashes: list[str] = []
+        self._stop_codes: list[int] = []
+
+    def _config(self) -> Path:
+        path = self._workdir / "collector.yaml"
+        if not path.exists():
+            self._workdir.mkdir(parents=True, exist_ok=True)
+            document = {
+                "kafka": {
+                    "bootstrap": self._target.bootstrap,
+                    "events_topic": self._target.events_topic,
+                    "dead_letter_topic": self._target.dead_letter_topic,
+                    "correlation_topic": self._target.events_topic.replace(".events", ".correlation"),
+                    "group_id": self._target.group_id,
+                    "poll_timeout_ms": 100,
+                    "max_batch": 500,
+                },
+                "elasticsearch": {"url": self._target.es_url, "index_prefix": self._target.index_prefix},
+                "detection": {"rules": [str(self._rules_dir)], "pipeline": str(PIPELINE)},
+            }
+            path.write_text(yaml.safe_dump(document), encoding="utf-8")
+        return path
+
+    def start(self, slot: int) -> None:
+        self._check(slot)
+        log = (self._workdir / f"collector-{self._starts:03d}-slot{slot}.log").open("ab")
+        self._starts += 1
+        self._processes[slot] = subprocess.Popen(
+            [sys.executable, "-m", "collector.cli", "run", "--config", str(self._config())],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log.close()
+
+    def start_all(self) -> None:
+        for slot in range(SLOTS):
+            self.start(slot)
+
+    def _check(self, slot: int) -> None:
+        process = self._processes[slot]
+        if process is not None and process.poll() is not None:
+            self._crashes.append(f"collector slot {slot} exited with {process.returncode} unprompted")
+            self._processes[slot] = None
+
+    def kill(self, slot: int) -> None:
+        """``kill -9``."""
+        self._check(slot)
+        process = self._processes[slot]
+        if process is not None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            self._processes[slot] = None
+
+    def stop_all(self) -> None:
+        for slot in range(SLOTS):
+            self._check(slot)
+            process = self._processes[slot]
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+        for slot, process in enumerate(self._processes):
+            if process is None:
+                continue
+            try:
+                self._stop_codes.append(process.wait(40))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+                self._crashes.append(f"collector slot {slot} ignored SIGTERM for 40 s")
+            self._processes[slot] = None
+
+    def crashes(self) -> list[str]:
+        for slot in range(SLOTS):
+            self._check(slot)
+        traces = [
+            match.group(0)[-600:]
+            for match in TRACEBACK.finditer(self.logs())
+            if BAD_INPUT.search(match.group(0))
+        ]
+        return self._crashes + [f"collector traceback from bad input: {trace}" for trace in traces]
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self._workdir.glob("*.log")))
+
+    def judge_rule_report(self, verdict: Verdict, hostile_files: Mapping[str, str]) -> None:
+        """Every hostile rule file is reported by name in every collector's log; the good ones load."""
+        for log in sorted(self._workdir.glob("*.log")):
+            text = log.read_text(errors="replace")
+            refused = [line for line in text.splitlines() if "rule not loaded" in line]
+            for name in hostile_files:
+                if not any(name in line for line in refused):
+                    verdict.problems.append(f"{log.name}: hostile rule file {name} not reported")
+            if "loaded 2 rules" not in text and "loaded" in text:
+                verdict.problems.append(f"{log.name}: the two good rules did not load")
