@@ -8,7 +8,7 @@ calls. Only values with inner wildcards fall back to an RE2 full match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 
@@ -109,6 +109,58 @@ class StringSet:
                 if regex.fullmatch(text):
                     return True
         return False
+
+
+TextsTest = Callable[[Sequence[str]], bool]
+"""Does any of a field's texts match? (The field's texts, already lower-cased when matching folds case.)"""
+
+
+def texts_test(strings: StringSet) -> TextsTest:
+    """:meth:`StringSet.matches_any`, specialised when the set holds one shape only (most Sigma lists:
+    ``|endswith`` image names, exact ``EventID``-like values, ``|contains`` command-line fragments), so the
+    hot path skips the empty shape tests and, for exact values, runs the whole test in C."""
+    shapes = [
+        bool(strings.exact),
+        bool(strings.prefixes),
+        bool(strings.suffixes),
+        bool(strings.contains),
+        bool(strings.regexes),
+    ]
+    if strings.any_text or sum(shapes) != 1:
+        return strings.matches_any
+    exact, prefixes, suffixes, contains = strings.exact, strings.prefixes, strings.suffixes, strings.contains
+    if exact:
+        return lambda texts: not exact.isdisjoint(texts)
+    # Plain loops: any() over a generator costs a frame per call on this hot path.
+    if prefixes:
+
+        def starts(texts: Sequence[str]) -> bool:
+            for text in texts:  # noqa: SIM110
+                if text.startswith(prefixes):
+                    return True
+            return False
+
+        return starts
+    if suffixes:
+
+        def ends(texts: Sequence[str]) -> bool:
+            for text in texts:  # noqa: SIM110
+                if text.endswith(suffixes):
+                    return True
+            return False
+
+        return ends
+    if len(contains) == 1:
+        needle = contains[0]
+
+        def holds(texts: Sequence[str]) -> bool:
+            for text in texts:  # noqa: SIM110
+                if needle in text:
+                    return True
+            return False
+
+        return holds
+    return strings.matches_any
 
 
 def as_keyword(value: SigmaString) -> SigmaString:

@@ -38,7 +38,7 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import Re2, compile_re2
 from collector.detection.regex_literals import required_literal
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.string_patterns import StringPattern, StringSet, to_pattern
+from collector.detection.string_patterns import StringPattern, StringSet, texts_test, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
 
@@ -111,11 +111,11 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
 
 
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
-    strings = StringSet(patterns)
+    test = texts_test(StringSet(patterns))
     requirement = literal_clause(ref.dotted, (pattern.required_literal for pattern in patterns))
     if lowered:
-        return Compiled(lambda view: strings.matches_any(view.lowered(ref)), requirement)
-    return Compiled(lambda view: strings.matches_any(view.texts(ref)), requirement)
+        return Compiled(lambda view: test(view.lowered(ref)), requirement)
+    return Compiled(lambda view: test(view.texts(ref)), requirement)
 
 
 def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
