@@ -130,7 +130,15 @@ class EventView:
         cached = self._lowered.get(ref.dotted)
         if cached is not None:
             return cached
-        node = _walk_dicts(self.event, ref)
+        # _walk_dicts inlined: the pre-filter calls this for every field its route's rules name
+        node: Any = self.event
+        for part in ref.parts:
+            if type(node) is not dict:
+                node = _NOT_A_DICT
+                break
+            node = node.get(part)
+            if node is None:
+                break
         if type(node) is str:
             cached = (node.lower(),)
         elif node is None and ref.dotted not in self.event:

@@ -1,10 +1,10 @@
 """Literal pre-filter: one pass per field rules out most rules of a route before matching.
 
 Each rule's requirement is a few clauses of (field, literal) pairs (see
-:mod:`collector.detection.requirements`). Per route, every distinct clause gets a bit; per field, the
-literals map to the bits of the clauses containing them, and one Aho-Corasick pass over the event's
-lower-cased field text (plain ``in`` tests when a field has only a few literals) yields the satisfied
-clauses. A rule is a candidate when all its clauses are satisfied; rules are filed under their most
+:mod:`collector.detection.requirements`). Per route, every distinct clause gets a small integer id; per
+field, the literals map to the ids of the clauses containing them, and one Aho-Corasick pass over the
+event's lower-cased field text (plain ``in`` tests when a field has only a few literals) yields the
+satisfied clauses. A rule is a candidate when all its clauses are satisfied; rules are filed under their most
 selective clause so only rules whose first clause was hit are examined. The pre-filter may let through
 rules that then fail to match, never the reverse.
 """
@@ -12,8 +12,7 @@ rules that then fail to match, never the reverse.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import reduce
-from operator import itemgetter, or_
+from operator import itemgetter
 
 import ahocorasick
 
@@ -21,35 +20,36 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.model import CompiledRule
 from collector.detection.requirements import UNKNOWN, Clause
 
-Scanner = Callable[[str], int]
-"""Lower-cased text -> bits of the clauses whose literal for this field occurs in it."""
+Scanner = Callable[[str, set[int]], None]
+"""Adds to the set the ids of the clauses whose literal for this field occurs in the lower-cased text."""
 
-_mask_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, mask)
+_literal_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, literal number)
 _FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
 
 
-def _scanner(masks: dict[str, int]) -> Scanner:
-    if len(masks) < _FEW_LITERALS:
-        pairs = tuple(masks.items())
+def _scanner(clauses_by_literal: dict[str, tuple[int, ...]]) -> Scanner:
+    if len(clauses_by_literal) < _FEW_LITERALS:
+        pairs = tuple(clauses_by_literal.items())
 
-        def scan_few(text: str) -> int:
-            satisfied = 0
-            for literal, mask in pairs:
+        def scan_few(text: str, satisfied: set[int]) -> None:
+            for literal, clauses in pairs:
                 if literal in text:
-                    satisfied |= mask
-            return satisfied
+                    satisfied.update(clauses)
 
         return scan_few
     automaton = ahocorasick.Automaton()
-    for literal, mask in masks.items():
-        automaton.add_word(literal, mask)
+    clauses_of: list[tuple[int, ...]] = []
+    for literal, clauses in clauses_by_literal.items():
+        automaton.add_word(literal, len(clauses_of))
+        clauses_of.append(clauses)
     automaton.make_automaton()
     iterate = automaton.iter
 
-    def scan_many(text: str) -> int:
-        # Short literals hit many times per text: collect the distinct masks in C (set over map),
-        # then OR those few, instead of a bytecode loop over every hit.
-        return reduce(or_, set(map(_mask_of_hit, iterate(text))), 0)
+    def scan_many(text: str, satisfied: set[int]) -> None:
+        # Short literals hit many times per text: the distinct literal numbers are collected in C (set
+        # over map, small ints hash in constant time); only those few reach the bytecode loop.
+        for number in set(map(_literal_of_hit, iterate(text))):
+            satisfied.update(clauses_of[number])
 
     return scan_many
 
@@ -60,28 +60,26 @@ class RouteIndex:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.rules = tuple(rules)
         always: list[int] = []
-        clause_bits: dict[Clause, int] = {}
-        # anchor clause bit -> (rule position, bits of all the rule's clauses)
-        self._by_anchor: dict[int, list[tuple[int, int]]] = {}
+        clause_ids: dict[Clause, int] = {}
+        # anchor clause id -> (rule position, ids of all the rule's clauses)
+        by_anchor: dict[int, list[tuple[int, frozenset[int]]]] = {}
         for position, rule in enumerate(self.rules):
             if rule.requirement == UNKNOWN:
                 always.append(position)
                 continue
-            needed = 0
-            for clause in rule.requirement:
-                needed |= clause_bits.setdefault(clause, 1 << len(clause_bits))
-            anchor = clause_bits[rule.requirement[0]]
-            self._by_anchor.setdefault(anchor, []).append((position, needed))
-        literals_by_field: dict[str, dict[str, int]] = {}
-        for clause, bit in clause_bits.items():
+            needed = frozenset(clause_ids.setdefault(clause, len(clause_ids)) for clause in rule.requirement)
+            by_anchor.setdefault(clause_ids[rule.requirement[0]], []).append((position, needed))
+        literals_by_field: dict[str, dict[str, list[int]]] = {}
+        for clause, number in clause_ids.items():
             for field_name, literal in clause:
-                masks = literals_by_field.setdefault(field_name, {})
-                masks[literal] = masks.get(literal, 0) | bit
+                literals_by_field.setdefault(field_name, {}).setdefault(literal, []).append(number)
+        self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
+        self._anchors = frozenset(by_anchor)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
-        self._anchors = sum(self._by_anchor)
         self._scanners = tuple(
-            (FieldRef(field_name), _scanner(masks)) for field_name, masks in sorted(literals_by_field.items())
+            (FieldRef(field_name), _scanner({literal: tuple(ids) for literal, ids in literals.items()}))
+            for field_name, literals in sorted(literals_by_field.items())
         )
 
     @property
@@ -89,20 +87,22 @@ class RouteIndex:
         return len(self.rules) - len(self._always_positions)
 
     def candidates(self, view: EventView) -> Sequence[CompiledRule]:
-        satisfied = 0
+        # Clause ids in a set, not bits of one wide integer: a route of a thousand rules has thousands of
+        # clauses, and every OR or AND of such integers costs time in proportion to all of them.
+        satisfied: set[int] = set()
         lowered = view.lowered
         for ref, scan in self._scanners:
             for text in lowered(ref):
-                satisfied |= scan(text)
-        anchors = satisfied & self._anchors
+                scan(text, satisfied)
+        anchors = self._anchors & satisfied
         if not anchors:
             return self._always_rules
         positions = list(self._always_positions)
-        while anchors:
-            lowest = anchors & -anchors
-            for position, needed in self._by_anchor[lowest]:
-                if needed & satisfied == needed:
+        by_anchor = self._by_anchor
+        for anchor in anchors:
+            for position, needed in by_anchor[anchor]:
+                if needed <= satisfied:
                     positions.append(position)
-            anchors ^= lowest
         positions.sort()
-        return [self.rules[position] for position in positions]
+        rules = self.rules
+        return [rules[position] for position in positions]
