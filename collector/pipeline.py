@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CONTEXT_GROUPS = ("host", "agent", "organization")
+Origin = tuple[str, int, int, bytes | None, bytes]
+"""Where a document came from (topic, partition, offset, key, value): what its dead letter carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,54 +150,70 @@ class EventPipeline:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def process(self, batch: Sequence[Message]) -> None:
+        """One batch from start to finish: when this returns, its offsets may be committed."""
+        await (await self.start(batch))
+
+    async def start(self, batch: Sequence[Message]) -> Awaitable[None]:
+        """Every step of the batch except indexing its events, which goes on in the returned awaitable
+        while the caller starts the next batch; the batch's offsets may be committed once it completes.
+        Alerts do not wait behind the many events: they are searchable, and their incidents updated,
+        before this returns."""
         self.counters.consumed += len(batch)
         with self.counters.timing("decode"):
             events, letters = self.decode(batch)
         with self.counters.timing("detect"):
             matches = self.detect(events)
             documents, origin = self.documents_for(events, matches)
-        with self.counters.timing("write"):
-            report = await self.write(documents)
-        letters += [
-            DeadLetter(*origin[doc_id], reason=f"not indexable: {reason}")
-            for doc_id, reason in report.rejected.items()
-        ]
+        alerts = [doc for doc in documents if doc.family == "alerts"]
+        with self.counters.timing("write_alerts"):
+            report = await self.write(alerts)
+        letters += self.rejected(report, origin)
         if letters:
             await self.dead_letters.publish(letters)
             self.counters.dead_lettered += len(letters)
-        self.count_writes(report, documents)
+        self.counters.alerts_created += report.created
+        self.counters.alerts_replayed += report.already_present
         if self.correlations is not None and matches:
             with self.counters.timing("correlation_feed"):
                 await self.correlations.publish(matches)
-        alerts = [doc.body for doc in documents if doc.family == "alerts" and doc.id not in report.rejected]
-        if alerts and (observer := self.alert_observer) is not None:
+        written = [doc.body for doc in alerts if doc.id not in report.rejected]
+        if written and (observer := self.alert_observer) is not None:
             with self.counters.timing("incidents"):
-                await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
+                await retry_until_written(lambda: observer.on_alerts(written), self.counters, self.stopping)
         heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
         if heartbeats and (inventory := self.heartbeat_observer) is not None:
             with self.counters.timing("inventory"):
                 await retry_until_written(
                     lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
                 )
+        rest = [doc for doc in documents if doc.family != "alerts"]
+        return asyncio.ensure_future(self.index_events_of(rest, origin))
+
+    async def index_events_of(self, documents: Sequence[Document], origin: dict[str, Origin]) -> None:
+        started = time.perf_counter()
+        report = await self.write(documents)
+        letters = self.rejected(report, origin)
+        if letters:
+            await self.dead_letters.publish(letters)
+            self.counters.dead_lettered += len(letters)
+        self.counters.events_indexed += report.created + report.already_present
+        self.counters.seconds["write_events"] = (
+            self.counters.seconds.get("write_events", 0.0) + time.perf_counter() - started
+        )
 
     async def write(self, documents: Sequence[Document]) -> WriteReport:
-        """Alerts and events in two concurrent bulk requests: the few alerts do not wait behind the
-        many events, so they become searchable sooner. Both are durable before this returns."""
-        alerts = [doc for doc in documents if doc.family == "alerts"]
-        events = [doc for doc in documents if doc.family != "alerts"]
-        reports = await asyncio.gather(
-            *(
-                retry_until_written(functools.partial(self.sink.write, part), self.counters, self.stopping)
-                for part in (alerts, events)
-                if part
-            )
+        if not documents:
+            return WriteReport()
+        return await retry_until_written(
+            functools.partial(self.sink.write, documents), self.counters, self.stopping
         )
-        merged = WriteReport()
-        for report in reports:
-            merged.created += report.created
-            merged.already_present += report.already_present
-            merged.rejected.update(report.rejected)
-        return merged
+
+    @staticmethod
+    def rejected(report: WriteReport, origin: dict[str, Origin]) -> list[DeadLetter]:
+        return [
+            DeadLetter(*origin[doc_id], reason=f"not indexable: {reason}")
+            for doc_id, reason in report.rejected.items()
+        ]
 
     def decode(
         self, batch: Sequence[Message]
@@ -217,10 +235,10 @@ class EventPipeline:
 
     def documents_for(
         self, events: Sequence[tuple[dict[str, Any], Message]], matches: Sequence[RuleMatch]
-    ) -> tuple[list[Document], dict[str, tuple[str, int, int, bytes | None, bytes]]]:
+    ) -> tuple[list[Document], dict[str, Origin]]:
         now = datetime.now(UTC)
         documents: list[Document] = []
-        origin: dict[str, tuple[str, int, int, bytes | None, bytes]] = {}
+        origin: dict[str, Origin] = {}
         by_event_id = {event["event"]["id"]: message for event, message in events}
         if self.index_events:
             for event, message in events:
@@ -240,12 +258,6 @@ class EventPipeline:
         if self.alert_observer is not None:
             alert.body["canhgac"]["alert"]["incident_id"] = self.alert_observer.incident_id_for(alert.body)
 
-    def count_writes(self, report: WriteReport, documents: Sequence[Document]) -> None:
-        alerts = sum(1 for doc in documents if doc.family == "alerts")
-        self.counters.events_indexed += len(documents) - alerts
-        self.counters.alerts_created += min(alerts, report.created)
-        self.counters.alerts_replayed += max(0, alerts - report.created - len(report.rejected))
-
 
 @dataclass
 class CorrelationPipeline:
@@ -262,6 +274,13 @@ class CorrelationPipeline:
     def reset(self) -> None:
         """Forget windows and seen inputs; the caller then replays the topic from ``now - timespan``."""
         self._seen.clear()
+
+    async def start(self, batch: Sequence[Message]) -> Awaitable[None]:
+        """Same interface as :meth:`EventPipeline.start`; this stage finishes its batch before returning."""
+        await self.process(batch)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     async def process(self, batch: Sequence[Message]) -> None:
         tracker = self.tracker()
@@ -333,5 +352,5 @@ def _dataset(event: Mapping[str, Any]) -> str | None:
     return meta.get("dataset") if isinstance(meta, Mapping) else None
 
 
-def _where(message: Message) -> tuple[str, int, int, bytes | None, bytes]:
+def _where(message: Message) -> Origin:
     return (message.topic, message.partition, message.offset, message.key, message.value)

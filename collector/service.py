@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,9 @@ from collector.store.naming import IndexNames
 
 log = logging.getLogger("canhgac.collector")
 LATENESS = timedelta(minutes=2)
+IN_FLIGHT = 2
+"""Batches whose events may still be being indexed while the next one is processed."""
+STOP_TIMEOUT_S = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +97,10 @@ class Detection:
     def horizon(self) -> timedelta:
         longest = max((c.window_us for c in self.correlations.correlations), default=0)
         return timedelta(microseconds=longest) + LATENESS
+
+
+def _done(awaitable: Awaitable[None]) -> bool:
+    return isinstance(awaitable, asyncio.Future) and awaitable.done()
 
 
 class ReplayCorrelationWindows(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -159,8 +167,8 @@ class Collector:
         await self.until_ready("Kafka", self.correlation_consumer.start)
         log.info("collector running: group %s, topic %s", ks.group_id, ks.events_topic)
         tasks = [
-            asyncio.create_task(self.consume(events, event_stage.process)),
-            asyncio.create_task(self.consume(self.correlation_consumer, self.correlation_stage.process)),
+            asyncio.create_task(self.consume(events, event_stage.start)),
+            asyncio.create_task(self.consume(self.correlation_consumer, self.correlation_stage.start)),
             asyncio.create_task(self.every(30, lambda: inventory.check_silent_agents())),
             asyncio.create_task(self.every(3600, lambda: self.expire(sink))),
             asyncio.create_task(self.every(30, lambda: self.report(event_stage, self.correlation_stage))),
@@ -172,11 +180,13 @@ class Collector:
             # A stage that died must take the process down: systemd restarts it and Kafka replays.
             log.error("a collector task failed", exc_info=task.exception())
         log.info("stopping: finishing the current batches")
-        await self.report(event_stage, self.correlation_stage)
         self.stopping.set()
+        # The consumers see the flag at their next poll, finish and commit what they hold; then the rest.
+        await asyncio.wait(tasks[:2], timeout=STOP_TIMEOUT_S)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.report(event_stage, self.correlation_stage)
         for closing in (events.stop, self.correlation_consumer.stop, producer.stop, client.close):
             with contextlib.suppress(Exception):
                 await closing()
@@ -199,25 +209,40 @@ class Collector:
                 delay = min(delay * 2, 15.0)
 
     async def consume(
-        self, consumer: AIOKafkaConsumer, process: Callable[[list[Message]], Awaitable[None]]
+        self, consumer: AIOKafkaConsumer, start: Callable[[list[Message]], Awaitable[Awaitable[None]]]
     ) -> None:
+        """Poll, hand each batch to its stage, commit each batch's offsets once the stage says it is done.
+
+        A stage may finish a batch's last step (indexing events) while the next batch is processed; at
+        most ``IN_FLIGHT`` batches are open, and offsets are committed in batch order, so a commit never
+        covers a batch that is not fully written."""
+        open_batches: deque[tuple[dict[TopicPartition, int], Awaitable[None]]] = deque()
         while not self.stopping.is_set():
             batches = await consumer.getmany(timeout_ms=self.settings.kafka.poll_timeout_ms)
-            if not batches:
-                continue
-            messages = [
-                Message(tp.topic, tp.partition, record.offset, record.key, record.value)
-                for tp, records in batches.items()
-                for record in records
-            ]
-            # Shielded: a stop request lets the batch finish, so nothing is half written when we commit.
-            await asyncio.shield(process(messages))
-            offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
-            try:
-                await consumer.commit(offsets)
-            except (CommitFailedError, KafkaError) as error:
-                # The group rebalanced under us: the new owner replays the batch; writes are idempotent.
-                log.warning("offset commit refused (%s); the batch will be replayed", error)
+            if batches:
+                messages = [
+                    Message(tp.topic, tp.partition, record.offset, record.key, record.value)
+                    for tp, records in batches.items()
+                    for record in records
+                ]
+                # Shielded: a stop request lets the batch's steps finish, so nothing is half written.
+                finishing = await asyncio.shield(start(messages))
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                open_batches.append((offsets, finishing))
+            while open_batches and (_done(open_batches[0][1]) or len(open_batches) > IN_FLIGHT):
+                await self.commit(consumer, *open_batches.popleft())
+        while open_batches:
+            await self.commit(consumer, *open_batches.popleft())
+
+    async def commit(
+        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int], finishing: Awaitable[None]
+    ) -> None:
+        await finishing
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # The group rebalanced under us: the new owner replays the batch; writes are idempotent.
+            log.warning("offset commit refused (%s); the batch will be replayed", error)
 
     async def replay_correlations(self, assigned: list[TopicPartition]) -> None:
         consumer = self.correlation_consumer
