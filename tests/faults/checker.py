@@ -88,6 +88,7 @@ class Verdict:
     alerts_without_incident: int = 0
     offset_checks: int = 0
     offsets_ahead_of_data: int = 0
+    rule_files_refused: int = 0
     crashes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -116,7 +117,7 @@ class Verdict:
             f"  incidents {self.incidents}  duplicated {self.incident_duplicates}"
             f"  alerts without incident {self.alerts_without_incident}",
             f"  offsets   checks {self.offset_checks}  committed ahead of data {self.offsets_ahead_of_data}",
-            f"  crashes   {len(self.crashes)}",
+            f"  crashes   {len(self.crashes)}  hostile rule files refused {self.rule_files_refused}",
         ]
         lines += [f"  ! {problem}" for problem in self.problems[:20]]
         return "\n".join(lines)

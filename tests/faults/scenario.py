@@ -19,6 +19,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from elasticsearch import AsyncElasticsearch
 
 from tests.faults.checker import AgentTally, OffsetCheck, Target, Verdict, check_committed, check_run
 from tests.faults.collectors import CollectorPair
@@ -80,6 +81,10 @@ class FaultRun:
         )
         self.collectors = CollectorPair(self.target, self.workdir / "rules", self.workdir / "collectors")
 
+    @property
+    def correlation_topic(self) -> str:
+        return f"f{self.suffix}.correlation"
+
     def note(self, what: str) -> None:
         line = f"{time.strftime('%H:%M:%S')} {what}"
         self.faults.append(line)
@@ -90,7 +95,7 @@ class FaultRun:
         await admin.start()
         try:
             config = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
-            names = (self.target.events_topic, self.target.dead_letter_topic, f"f{self.suffix}.correlation")
+            names = (self.target.events_topic, self.target.dead_letter_topic, self.correlation_topic)
             await admin.create_topics([NewTopic(n, 4, 1, topic_configs=config) for n in names])
         finally:
             await admin.close()
@@ -208,6 +213,23 @@ class FaultRun:
         self.collectors.judge_rule_report(verdict, HOSTILE_RULE_FILES)
         return verdict
 
+    async def remove_data(self) -> None:
+        """Drop this run's indices and topics (after a passing run; a failing one is kept to look at)."""
+        async with AsyncElasticsearch(self.target.es_url, request_timeout=60) as client:
+            names = list(
+                await client.indices.get(index=f"{self.target.index_prefix}*", allow_no_indices=True)
+            )
+            if names:
+                await client.indices.delete(index=",".join(names))
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.target.bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics(
+                [self.target.events_topic, self.target.dead_letter_topic, self.correlation_topic]
+            )
+        finally:
+            await admin.close()
+
     def shut_down(self) -> None:
         for agent in self.agents:
             if agent.process is not None:
@@ -233,11 +255,14 @@ async def run_faults(
     finally:
         run.shut_down()
     print(verdict.summary(), flush=True)
+    if verdict.ok:
+        await run.remove_data()
     return verdict
 
 
 async def every_fault_once(run: FaultRun) -> None:
     """The short suite: each fault once, with load flowing between them."""
+    await asyncio.sleep(8)  # both collectors running and consuming before the first fault
     for fault in run.catalogue():
         await asyncio.sleep(run.random.uniform(2, 4))
         await fault()

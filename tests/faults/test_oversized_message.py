@@ -3,6 +3,7 @@ its reason like any other malformed message, and the collector must go on."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 
 async def send_hostile_only(run: FaultRun) -> None:
+    await asyncio.sleep(8)  # the agent and both collectors are up and consuming
     await run.send_hostile()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "product bug: the collector re-publishes the original bytes to the dead-letter topic with the"
+        " producer's default max_request_size (1 MB), so a message above that size raises"
+        " MessageSizeTooLargeError in the events task; the collector exits, and every restart meets the"
+        " same uncommitted message again (a poison pill that stalls its partition)"
+    ),
+)
 async def test_oversized_message_is_dead_lettered_and_nothing_else_suffers(
     stack: ServiceControl, tmp_path: Path
 ) -> None:

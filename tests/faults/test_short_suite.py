@@ -20,4 +20,4 @@ async def test_every_fault_once_loses_and_duplicates_nothing(stack: ServiceContr
     assert verdict.events_sent > 1000, "the run carried real load"
     assert verdict.alerts_expected > 50
     assert verdict.dead_letters_expected >= 14
-    assert verdict.offset_checks >= 3
+    assert verdict.offset_checks >= 2
