@@ -137,8 +137,7 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
         part, number = value.timestamp_part, value.number
         return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaNumber):
-        number = value.number
-        return Compiled(lambda view: any(_as_number(v) == number for v in view.values(ref)), UNKNOWN)
+        return Compiled(_number_equals(ref, value.number), UNKNOWN)
     if isinstance(value, SigmaBool):
         wanted_bool = bool(value.boolean)
         return Compiled(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)), UNKNOWN)
@@ -165,6 +164,17 @@ def _regex_search(ref: FieldRef, regex: Re2) -> Matcher:
         return False
 
     return searches
+
+
+def _number_equals(ref: FieldRef, number: int | float) -> Matcher:
+    def equals(view: EventView) -> bool:
+        for value in view.values(ref):
+            # decoded JSON integers (EventID, ports) compare directly; the rest are parsed
+            if (value if type(value) is int else _as_number(value)) == number:
+                return True
+        return False
+
+    return equals
 
 
 def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:

@@ -86,6 +86,22 @@ def test_numbers_and_booleans_in_events(tmp_path: Path) -> None:
     assert engine.match(string_pid)
 
 
+def test_number_value_against_every_json_type(tmp_path: Path) -> None:
+    engine = single_rule(tmp_path, "sel:\n  process.exit_code: 1\ncondition: sel")
+    for value, expected in [
+        (1, True),
+        (1.0, True),
+        (" 1 ", True),
+        ("0x1", True),
+        ([0, 1], True),
+        (True, False),  # a JSON boolean is not the number 1
+        (2, False),
+        ("one", False),
+        ({"code": 1}, False),
+    ]:
+        assert hit(engine, exit_code=value) is expected, value
+
+
 def test_string_value_against_number_field(tmp_path: Path) -> None:
     engine = single_rule(tmp_path, "sel:\n  process.pid: '42*'\ncondition: sel")
     assert hit(engine)  # pid 4242 rendered as text
