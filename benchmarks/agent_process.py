@@ -27,7 +27,14 @@ TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 def stack_connection() -> dict[str, str]:
     """The local test stack (started if needed), as ``deploy/stack/stack.py up --json`` reports it."""
     out = subprocess.run(
-        [sys.executable, str(REPO / "deploy" / "stack" / "stack.py"), "up", "--name", "test", "--json"],
+        [
+            sys.executable,
+            str(REPO / "deploy" / "stack" / "stack.py"),
+            "up",
+            "--name",
+            os.environ.get("CANHGAC_BENCH_STACK", "bench"),
+            "--json",
+        ],
         check=True,
         capture_output=True,
         text=True,

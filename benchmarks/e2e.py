@@ -34,7 +34,14 @@ ALERT_EVERY = 100
 
 def stack_connection() -> dict[str, str]:
     out = subprocess.run(
-        [sys.executable, str(REPO / "deploy" / "stack" / "stack.py"), "up", "--name", "test", "--json"],
+        [
+            sys.executable,
+            str(REPO / "deploy" / "stack" / "stack.py"),
+            "up",
+            "--name",
+            os.environ.get("CANHGAC_BENCH_STACK", "bench"),
+            "--json",
+        ],
         check=True,
         capture_output=True,
         text=True,
