@@ -17,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
-
 from event_contract import DecodeError, decode_event_document
 from event_contract.topics import DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER
 from tests.faults.readback import (
@@ -319,7 +317,3 @@ def _judge(verdict: Verdict) -> None:
         "offsets committed ahead of data": verdict.offsets_ahead_of_data,
     }
     verdict.problems = [f"{what}: {count}" for what, count in failures.items() if count] + verdict.problems
-
-
-def dumps(verdict: Verdict) -> bytes:
-    return orjson.dumps(verdict.as_dict(), option=orjson.OPT_INDENT_2)

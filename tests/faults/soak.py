@@ -14,10 +14,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tests.faults.checker import dumps
+import orjson
+
 from tests.faults.scenario import FaultPlan, random_faults, run_faults
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,16 +68,22 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=3)
     parser.add_argument("--rate", type=float, default=40, help="events per second per agent")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--oversized",
+        action="store_true",
+        help="also send a 2.4 MB message (off: it stops the collector, docs/faults.md)",
+    )
     arguments = parser.parse_args()
-    plan = FaultPlan(agents=arguments.agents, agent_rate=arguments.rate)
+    plan = FaultPlan(agents=arguments.agents, agent_rate=arguments.rate, oversized=arguments.oversized)
     if arguments.seed is not None:
-        plan = FaultPlan(agents=arguments.agents, agent_rate=arguments.rate, seed=arguments.seed)
+        plan = replace(plan, seed=arguments.seed)
     with tempfile.TemporaryDirectory(prefix="canhgac-soak-") as workdir:
         verdict = asyncio.run(
             run_faults(TestStack.up(), Path(workdir), plan, random_faults(arguments.minutes))
         )
     arguments.report.parent.mkdir(parents=True, exist_ok=True)
-    arguments.report.write_bytes(dumps(verdict))
+    report = {"minutes": arguments.minutes, "agents": plan.agents, "rate": plan.agent_rate, "seed": plan.seed}
+    arguments.report.write_bytes(orjson.dumps(report | verdict.as_dict(), option=orjson.OPT_INDENT_2))
     sys.exit(0 if verdict.ok else 1)
 
 
