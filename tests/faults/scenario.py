@@ -189,7 +189,9 @@ class FaultRun:
     # --- ending -------------------------------------------------------------------------------------
 
     async def settle(self, timeout_s: float = 180) -> None:
-        """Let the agents drain and stop them, then wait until the collectors committed everything."""
+        """Let the agents drain and stop them, then wait until the collectors committed everything. No
+        grace period after that: a commit promises that the batch's events, alerts and incidents are
+        written, and the checker holds the collector to it."""
         deadline = time.monotonic() + timeout_s
         while any(agent.spool().depth > 100 for agent in self.agents) and time.monotonic() < deadline:  # noqa: ASYNC110 - polled
             await asyncio.sleep(0.5)
@@ -203,7 +205,6 @@ class FaultRun:
             if all(committed.get(p, 0) >= end for p, end in ends.items()):
                 break
             await asyncio.sleep(1)
-        await asyncio.sleep(2)  # the incidents step of the last batch precedes its commit; be generous
         self.note("settled")
 
     async def verdict(self) -> Verdict:
