@@ -128,11 +128,14 @@ class CollectorPair:
                 continue
             loaded += 1
             refused = [line for line in text.splitlines() if "rule not loaded" in line]
+            verdict.rule_files_refused = max(
+                verdict.rule_files_refused,
+                sum(1 for name in hostile_files if any(name in r for r in refused)),
+            )
             for name in hostile_files:
                 if not any(name in line for line in refused):
                     verdict.problems.append(f"{log.name}: hostile rule file {name} not reported")
             if "loaded 2 rules" not in text:
                 verdict.problems.append(f"{log.name}: the two good rules did not load")
-        verdict.rule_files_refused = len(hostile_files) if loaded and verdict.ok else 0
         if not loaded:
             verdict.problems.append("no collector log shows its rules loading")

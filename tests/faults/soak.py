@@ -74,7 +74,9 @@ def main() -> None:
         help="also send a 2.4 MB message (off: it stops the collector, docs/faults.md)",
     )
     arguments = parser.parse_args()
-    plan = FaultPlan(agents=arguments.agents, agent_rate=arguments.rate, oversized=arguments.oversized)
+    plan = FaultPlan(
+        agents=arguments.agents, agent_rate=arguments.rate, oversized=arguments.oversized, drain_hostile=False
+    )
     if arguments.seed is not None:
         plan = replace(plan, seed=arguments.seed)
     with tempfile.TemporaryDirectory(prefix="canhgac-soak-") as workdir:
