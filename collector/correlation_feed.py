@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from collector.alerts import event_time
 from collector.detection import RuleMatch
 from collector.detection.correlation import CorrelationInput, CorrelationSet, record_routing_key, to_input
 from collector.pipeline import encode_correlation_message
+from collector.sinks import SinkUnavailable
 
 
 class KafkaCorrelationFeed:
@@ -48,7 +50,15 @@ class KafkaCorrelationFeed:
         await self.publish_inputs(records)
 
     async def publish_inputs(self, records: Sequence[tuple[CorrelationInput, Mapping[str, Any]]]) -> None:
-        """Publish correlation inputs (with the event context they came from); returns once acknowledged."""
+        """Publish correlation inputs (with the event context they came from); returns once acknowledged.
+        Raises :class:`SinkUnavailable` when Kafka cannot take them; a retry may publish some twice, which
+        the correlation stage counts once."""
+        try:
+            await self._send_all(records)
+        except KafkaError as error:
+            raise SinkUnavailable(f"correlation topic unavailable: {error!r}") from error
+
+    async def _send_all(self, records: Sequence[tuple[CorrelationInput, Mapping[str, Any]]]) -> None:
         pending = [
             await self._producer.send(
                 self._topic,

@@ -169,13 +169,17 @@ class EventPipeline:
             report = await self.write(alerts)
         letters += self.rejected(report, origin)
         if letters:
-            await self.dead_letters.publish(letters)
+            await retry_until_written(
+                functools.partial(self.dead_letters.publish, letters), self.counters, self.stopping
+            )
             self.counters.dead_lettered += len(letters)
         self.counters.alerts_created += report.created
         self.counters.alerts_replayed += report.already_present
-        if self.correlations is not None and matches:
+        if (feed := self.correlations) is not None and matches:
             with self.counters.timing("correlation_feed"):
-                await self.correlations.publish(matches)
+                await retry_until_written(
+                    functools.partial(feed.publish, matches), self.counters, self.stopping
+                )
         written = [doc.body for doc in alerts if doc.id not in report.rejected]
         if written and (observer := self.alert_observer) is not None:
             with self.counters.timing("incidents"):
@@ -194,7 +198,9 @@ class EventPipeline:
         report = await self.write(documents)
         letters = self.rejected(report, origin)
         if letters:
-            await self.dead_letters.publish(letters)
+            await retry_until_written(
+                functools.partial(self.dead_letters.publish, letters), self.counters, self.stopping
+            )
             self.counters.dead_lettered += len(letters)
         self.counters.events_indexed += report.created + report.already_present
         self.counters.seconds["write_events"] = (
@@ -312,7 +318,9 @@ class CorrelationPipeline:
             self.counters.alerts_created += report.created
             self.counters.alerts_replayed += report.already_present
         if nested and self.nested is not None:
-            await self.nested.publish_inputs(nested)
+            await retry_until_written(
+                functools.partial(self.nested.publish_inputs, nested), self.counters, self.stopping
+            )
         alerts = [doc.body for doc in documents if not report.rejected.get(doc.id)] if documents else []
         if alerts and (observer := self.alert_observer) is not None:
             await retry_until_written(lambda: observer.on_alerts(alerts), self.counters, self.stopping)
