@@ -1,5 +1,6 @@
-"""A message above the contract's 1 MB limit, on a topic that accepts it, must be dead-lettered whole with
-its reason like any other malformed message, and the collector must go on."""
+"""A message above the contract's 1 MB limit, on a topic that accepts it, must be dead-lettered with its
+reason like any other malformed message (truncated, with its size and digest), and the collector must go
+on: re-publishing it whole used to exceed the producer's limit and stop every collector that met it."""
 
 from __future__ import annotations
 
@@ -18,15 +19,6 @@ async def send_hostile_only(run: FaultRun) -> None:
     await run.send_hostile()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: the collector re-publishes the original bytes to the dead-letter topic with the"
-        " producer's default max_request_size (1 MB), so a message above that size raises"
-        " MessageSizeTooLargeError in the events task; the collector exits, and every restart meets the"
-        " same uncommitted message again (a poison pill that stalls its partition)"
-    ),
-)
 async def test_oversized_message_is_dead_lettered_and_nothing_else_suffers(
     stack: ServiceControl, tmp_path: Path
 ) -> None:
