@@ -15,9 +15,13 @@ with U+017F (long s), whose lower case is not ``s``, so runs are cut at ``s`` th
 
 from __future__ import annotations
 
+import importlib
 import re
-from re import _parser  # type: ignore[attr-defined]  # the stdlib parser, stable through 3.11-3.13
 from typing import Any
+
+# The stdlib's regex parser, stable through 3.11-3.13; imported by name because typeshed versions
+# disagree on whether it is declared.
+_parser: Any = importlib.import_module("re._parser")
 
 _LITERAL = _parser.LITERAL
 _FIRST_PRINTABLE, _LAST_PRINTABLE = 0x20, 0x7E
