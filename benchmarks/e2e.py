@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,29 +23,13 @@ from aiokafka import AIOKafkaProducer
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.agent_process import stack_connection  # noqa: E402
 from tests.integration.collector_harness import CollectorRun  # noqa: E402
 from tests.support.events import encoded, process_exec  # noqa: E402
 
 RATE = int(os.environ.get("CANHGAC_BENCH_E2E_RATE", "2000"))
 SECONDS = int(os.environ.get("CANHGAC_BENCH_E2E_SECONDS", "20"))
 ALERT_EVERY = 100
-
-
-def stack_connection() -> dict[str, str]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "deploy" / "stack" / "stack.py"),
-            "up",
-            "--name",
-            os.environ.get("CANHGAC_BENCH_STACK", "bench"),
-            "--json",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return dict(json.loads(out))
 
 
 async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
