@@ -125,6 +125,13 @@ class EventView:
             self._texts[ref.dotted] = cached
         return cached
 
+    @property
+    def lowered_cache(self) -> dict[str, tuple[str, ...]]:
+        """What :meth:`lowered` has computed, by dotted name. The pre-filter walks its fields inline
+        (a method call per field costs as much as the walk) and files the plain-string results here, so
+        the matchers after it find them; anything it stores must equal what :meth:`lowered` would return."""
+        return self._lowered
+
     def lowered(self, ref: FieldRef) -> tuple[str, ...]:
         """:meth:`texts` lower-cased, for case-insensitive matching."""
         cached = self._lowered.get(ref.dotted)
