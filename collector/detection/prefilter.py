@@ -97,7 +97,7 @@ class RouteIndex:
         # clauses, and every OR or AND of such integers costs time in proportion to all of them.
         satisfied: set[int] = set()
         event = view.event
-        known = view.lowered_cache
+        known = view.lowered_texts
         for ref, parts, scan in self._scanners:
             # EventView.lowered's plain-dict, plain-string path inlined (one call per field saved); any
             # other shape (lists, numbers, flat dotted keys) takes the general path.
