@@ -47,8 +47,10 @@ from collector.store.naming import IndexNames
 
 log = logging.getLogger("canhgac.collector")
 LATENESS = timedelta(minutes=2)
-IN_FLIGHT = 2
-"""Batches whose events may still be being indexed while the next one is processed."""
+IN_FLIGHT = 16
+"""Batches whose events may still be being indexed while the next one is processed. Their events go out
+merged (collector.event_writer), so a slow events bulk holds back commits, not the next batch's alerts;
+the bound (at most 16 × kafka.max_batch events held) is the backpressure when Elasticsearch falls behind."""
 STOP_TIMEOUT_S = 30.0
 
 
