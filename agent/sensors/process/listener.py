@@ -18,8 +18,8 @@ import os
 import select
 import socket
 import sys
-from multiprocessing.connection import Connection
 
+from agent.sensors.process.channel import Sender
 from agent.sensors.process.connector import open_connector, parse
 from agent.sensors.process.exec_opens import ExecOpens
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Snapshotter, Started
@@ -66,7 +66,7 @@ def _receive(
         batch.extend(seen for event in parse(datagram) if (seen := snapshotter.see(event)) is not None)
 
 
-def serve(channel: Connection, buffer_bytes: int, priority: int, report_exits: bool) -> None:
+def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool) -> None:
     agent_pid = os.getppid()
     try:
         sock = open_connector(buffer_bytes)
@@ -98,9 +98,10 @@ def serve(channel: Connection, buffer_bytes: int, priority: int, report_exits: b
 
 def main(argv: list[str]) -> int:
     fd, buffer_bytes, priority, report_exits = (int(value) for value in argv)
-    channel = Connection(socket.socket(fileno=fd).detach())
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError, EOFError):
+    channel = Sender(socket.socket(fileno=fd))
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError, ConnectionResetError, EOFError):
         serve(channel, buffer_bytes, priority, bool(report_exits))
+    channel.close()
     return 0
 
 
