@@ -1,6 +1,7 @@
 """The process that listens to the proc connector and snapshots /proc on every exec.
 
-It runs apart from the agent (``python -m agent.sensors.process.listener FD ...``) for two reasons
+It runs apart from the agent (started by :func:`agent.sensors.process.receiver.listener_command` as
+``python -I -S``, so that it loads only the standard library and its own modules) for two reasons
 measured on a loaded 2-core host: a ``/bin/true`` lives well under a millisecond, and (1) a thread of the
 agent waits for the GIL while the event loop works, up to the 5 ms switch interval; (2) even alone it
 is woken too late under CPU load unless it runs with a real-time priority. So this process does nothing
