@@ -24,9 +24,10 @@ _FORCE_OPTION = {socket.SO_SNDBUF: 32, socket.SO_RCVBUF: 33}
 
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
-"""The directory holding the ``agent`` package: the listener's only entry on ``sys.path``."""
+"""The directory holding the ``agent`` package: besides the standard library, all the listener uses."""
+# Appended, not prepended: the standard library keeps precedence over whatever else that directory holds.
 _LISTENER_MAIN = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "import sys; sys.path.append(sys.argv.pop(1)); "
     "from agent.sensors.process.listener import main; sys.exit(main(sys.argv[1:]))"
 )
 

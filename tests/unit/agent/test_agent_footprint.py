@@ -50,7 +50,7 @@ def test_the_process_listener_loads_only_what_it_needs() -> None:
     command = listener_command([])
     at = command.index("-c") + 1
     command[at] = (
-        "import sys; sys.path.insert(0, sys.argv.pop(1)); import agent.sensors.process.listener\n"
+        "import sys; sys.path.append(sys.argv.pop(1)); import agent.sensors.process.listener\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     loaded = subprocess.run(command, capture_output=True, text=True, check=True).stdout
