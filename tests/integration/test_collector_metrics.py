@@ -64,7 +64,7 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def until(port: int, check, timeout_s: float = 60):  # type: ignore[no-untyped-def]
+async def until(port: int, check, timeout_s: float = 60):
     deadline = time.monotonic() + timeout_s
     samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
     while time.monotonic() < deadline:
