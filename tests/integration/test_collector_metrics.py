@@ -17,6 +17,7 @@ from tests.integration.collector_harness import CollectorRun, wait_for_documents
 from tests.support.events import encoded, process_exec
 
 pytestmark = pytest.mark.integration
+ES_PASSWORD = "Collector-Es-Pa55word-never-logged"
 
 RULE = """
 title: Interactive shell started by a web server user
@@ -40,6 +41,10 @@ class MeteredRun(CollectorRun):
         path = super().config_file()
         config = yaml.safe_load(path.read_text())
         config["metrics"] = {"host": "127.0.0.1", "port": self.metrics_port}
+        # A password the pipeline reads at start (the local Elasticsearch ignores it): it must not leak.
+        secret = self.workdir / "es.password"
+        secret.write_text(ES_PASSWORD + "\n")
+        config["elasticsearch"] |= {"username": "canhgac_collector", "password_file": str(secret)}
         path.write_text(yaml.safe_dump(config))
         return path
 
@@ -118,6 +123,10 @@ async def test_metrics_count_consumed_dead_lettered_alerts_lag_and_commits(stack
         assert value(samples, "canhgac_collector_step_seconds_count", stage="events", step="detect") >= 1
         assert value(samples, "canhgac_collector_es_write_seconds_count", family="alerts") >= 1
         assert value(samples, "canhgac_collector_es_write_seconds_count", family="events") >= 1
+        assert all(ES_PASSWORD not in str(key) for key in samples)
     finally:
         run.stop_all()
     assert process.returncode == 0, run.logs()
+    logged = (tmp_path / "collector-0.log").read_text(errors="replace")
+    assert "collector running" in logged
+    assert ES_PASSWORD not in logged
