@@ -72,6 +72,7 @@ check_auth_log() {
 # Returns 0 when a new configuration was installed from the example (it must be edited before use).
 install_config() {
     run install -d -m 0750 "${config_dir}"
+    run install -d -m 0700 "${config_dir}/secrets"  # the Kafka password file (0600)
     run install -m 0640 "${SCRIPT_DIR}/agent.example.yaml" "${config_dir}/agent.yaml.example"
     if [[ -e "${config_dir}/agent.yaml" ]]; then
         log "keeping the existing ${config_dir}/agent.yaml"

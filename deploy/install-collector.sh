@@ -95,6 +95,9 @@ install_rules() {
 # Returns 0 when a new configuration was installed from the example (it must be edited before use).
 install_config() {
     run install -d -m 0750 -o root -g "${SERVICE_USER}" "${config_dir}"
+    # Secrets and certificates (0640 root:canhgac files) and the SOC's own rules (read by the services).
+    run install -d -m 0750 -o root -g "${SERVICE_USER}" "${config_dir}/secrets" "${config_dir}/tls"
+    run install -d -m 0755 "${config_dir}/rules.d"
     run install -m 0640 -o root -g "${SERVICE_USER}" "${SCRIPT_DIR}/collector.example.yaml" \
         "${config_dir}/collector.yaml.example"
     if [[ -e "${config_dir}/collector.yaml" ]]; then
@@ -131,7 +134,7 @@ check_config() {
     run "${prefix}/bin/python" -c \
         'import sys; from pathlib import Path; from collector.config import load_settings; load_settings(Path(sys.argv[1]))' \
         "${config_dir}/collector.yaml"
-    run "${prefix}/bin/canhgac-collector" rules --rules "${rules_dir}/sigma" >/dev/null
+    run "${prefix}/bin/canhgac-collector" rules --rules "${rules_dir}/sigma" "${config_dir}/rules.d" >/dev/null
 }
 
 main() {
