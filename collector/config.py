@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
@@ -68,12 +68,32 @@ class ApiSettings(Section):
     silent_agent_factor: Annotated[float, Field(gt=1)] = 3.0
 
 
+class OriginSettings(Section):
+    """Who may send which events (``collector.origin``): a keyring of enrolled agents' signing keys.
+    ``mode`` defaults to ``flag`` when a keyring is given, else ``off``."""
+
+    keyring: Path | None = None
+    mode: Literal["off", "flag"] | None = None
+    check_sequences: bool = True
+
+    @model_validator(mode="after")
+    def _flag_needs_keyring(self) -> OriginSettings:
+        if self.mode == "flag" and self.keyring is None:
+            raise ValueError("mode flag needs a keyring")
+        return self
+
+    @property
+    def effective_mode(self) -> Literal["off", "flag"]:
+        return self.mode or ("flag" if self.keyring is not None else "off")
+
+
 class CollectorSettings(Section):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    origin: OriginSettings = Field(default_factory=OriginSettings)
 
 
 class ConfigError(ValueError):

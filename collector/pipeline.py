@@ -1,7 +1,8 @@
 """The order of work, in one place.
 
 Events stage, per consumed batch:
-    decode (bad → dead letters) → detect → write events and alerts → feed correlations
+    decode (bad → dead letters) → check origin and sequences (collector.origin) → detect
+    → write events and alerts → feed correlations
     → update incidents and the agent inventory → commit offsets.
 Correlation stage, per batch of the internal repartition topic:
     decode → correlate → write correlation alerts → update incidents → commit offsets.
@@ -35,6 +36,7 @@ from collector.detection.correlation import (
     CorrelationTracker,
     inputs_from_match,
 )
+from collector.origin import OriginCheck
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
 from event_contract import DecodeError
@@ -56,6 +58,7 @@ class Message:
     offset: int
     key: bytes | None
     value: bytes
+    headers: Sequence[tuple[str, bytes | None]] = ()
 
 
 class Detector(Protocol):
@@ -146,6 +149,7 @@ class EventPipeline:
     alert_observer: AlertObserver | None
     heartbeat_observer: HeartbeatObserver | None
     index_events: bool = True
+    origin_check: OriginCheck | None = None
     counters: Counters = field(default_factory=Counters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -161,9 +165,14 @@ class EventPipeline:
         self.counters.consumed += len(batch)
         with self.counters.timing("decode"):
             events, letters = self.decode(batch)
+        integrity = await self.check_origin(batch, events)
         with self.counters.timing("detect"):
             matches = self.detect(events)
             documents, origin = self.documents_for(events, matches)
+        for alert, message in integrity:
+            self.name_incident(alert)
+            documents.append(alert)
+            origin[alert.id] = _where(message)
         alerts = [doc for doc in documents if doc.family == "alerts"]
         with self.counters.timing("write_alerts"):
             report = await self.write(alerts)
@@ -234,6 +243,19 @@ class EventPipeline:
                 continue
             events.append((document, message))
         return events, letters
+
+    async def check_origin(
+        self, batch: Sequence[Message], events: Sequence[tuple[dict[str, Any], Message]]
+    ) -> list[tuple[Document, Message]]:
+        """Mark each event's verified origin and check sequences (:mod:`collector.origin`); its alerts."""
+        if (check := self.origin_check) is None:
+            return []
+        with self.counters.timing("origin"):
+            now = datetime.now(UTC)
+            found = await retry_until_written(
+                functools.partial(check.check, batch, events, now), self.counters, self.stopping
+            )
+        return found
 
     def detect(self, events: Sequence[tuple[dict[str, Any], Message]]) -> list[RuleMatch]:
         detector = self.detector()  # read once per batch: a rule reload swaps it between batches

@@ -39,7 +39,11 @@ from collector.detection.correlation import (
 from collector.es_client import elasticsearch_client
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
+from collector.keyring import KeyringError
+from collector.origin import OriginCheck
 from collector.pipeline import CorrelationPipeline, EventPipeline, Message
+from collector.sequence_history import ElasticsearchSequenceHistory
+from collector.sequence_tracker import SequenceTracker
 from collector.sinks import SinkUnavailable
 from collector.sinks.elasticsearch import ElasticsearchSink
 from collector.store.elastic import ElasticStore
@@ -69,7 +73,11 @@ def run(args: argparse.Namespace) -> int:
         import uvloop
 
         uvloop.install()
-    return asyncio.run(Collector(settings).run())
+    try:
+        return asyncio.run(Collector(settings).run())
+    except KeyringError as error:
+        log.error("%s", error)
+        return 2
 
 
 @dataclass
@@ -125,6 +133,7 @@ class Collector:
         self.tracker = CorrelationTracker(self.detection.correlations, allowed_lateness=LATENESS)
         self.correlation_consumer: AIOKafkaConsumer | None = None
         self.correlation_stage: CorrelationPipeline | None = None
+        self.origin: OriginCheck | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -154,6 +163,7 @@ class Collector:
             alert_observer=incidents,
             heartbeat_observer=inventory,
             index_events=es.index_events,
+            origin_check=self.origin_check(client),
             stopping=self.stopping,
         )
         self.correlation_stage = CorrelationPipeline(
@@ -192,6 +202,14 @@ class Collector:
                 await closing()
         return 1 if failed else 0
 
+    def origin_check(self, client: Any) -> OriginCheck:
+        """The origin step (collector.origin); kept for SIGHUP, which reloads its keyring."""
+        settings, prefix = self.settings.origin, self.settings.elasticsearch.index_prefix
+        history = ElasticsearchSequenceHistory(client, prefix)
+        tracker = SequenceTracker(history) if settings.check_sequences else None
+        self.origin = OriginCheck(settings.effective_mode, settings.keyring, tracker)
+        return self.origin
+
     async def report(self, *stages: EventPipeline | CorrelationPipeline | None) -> None:
         for stage in stages:
             if stage is not None:
@@ -221,7 +239,7 @@ class Collector:
             batches = await consumer.getmany(timeout_ms=self.settings.kafka.poll_timeout_ms)
             if batches:
                 messages = [
-                    Message(tp.topic, tp.partition, record.offset, record.key, record.value)
+                    Message(tp.topic, tp.partition, record.offset, record.key, record.value, record.headers)
                     for tp, records in batches.items()
                     for record in records
                 ]
@@ -264,6 +282,11 @@ class Collector:
         log.info("correlation windows: replaying %d partitions from %s", len(assigned), since.isoformat())
 
     async def reload(self) -> None:
+        if self.origin is not None:
+            try:
+                self.origin.reload()
+            except KeyringError as error:  # a broken keyring keeps the one that works
+                log.error("keyring reload failed; keeping the previous keyring: %s", error)
         log.info("reloading rules")
         try:
             await asyncio.to_thread(self.detection.load)
