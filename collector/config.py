@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
@@ -75,6 +75,11 @@ class OriginSettings(Section):
     keyring: Path | None = None
     mode: Literal["off", "flag"] | None = None
     check_sequences: bool = True
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML 1.1 reads a bare off as false
 
     @model_validator(mode="after")
     def _flag_needs_keyring(self) -> OriginSettings:

@@ -118,7 +118,8 @@ async def test_forged_unsigned_tampered_gaps_and_replays_are_flagged_redelivery_
     honest = [web.signed(web.event()) for _ in range(5)] + [db.signed(db.event()) for _ in range(3)]
     # db01's real key, claiming to be web01: correctly signed, wrong identity.
     as_web = db.signed(web.event(sequence=100), key=db.key)
-    unsigned = web.signed(web.event(sequence=101))[:2] + ([],)
+    unsigned_key, unsigned_value, _ = web.signed(web.event(sequence=101))
+    unsigned: Record = (unsigned_key, unsigned_value, [])
     tampered_event = web.event(sequence=102)
     _, tampered_value, tampered_headers = web.signed(tampered_event)
     tampered = (web.host_id.encode(), tampered_value.replace(b"logged-in", b"logged-out"), tampered_headers)

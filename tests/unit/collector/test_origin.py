@@ -112,3 +112,19 @@ async def test_the_step_marks_events_alerts_once_and_drops_claimed_origins(tmp_p
     bad["canhgac"]["origin"] = {"status": "verified"}
     assert await off.check(messages[1:], events[1:], datetime.now(UTC)) == []
     assert "origin" not in bad["canhgac"]
+
+
+def test_settings_default_to_flag_with_a_keyring_and_refuse_flag_without(tmp_path: Path) -> None:
+    from collector.config import ConfigError, load_settings
+
+    path = tmp_path / "collector.yaml"
+    path.write_text("origin: {keyring: /etc/canhgac/keyring.yaml}\n")
+    assert load_settings(path, environ={}).origin.effective_mode == "flag"
+    assert (
+        load_settings(path, environ={"CANHGAC_COLLECTOR__ORIGIN__MODE": "off"}).origin.effective_mode == "off"
+    )
+    path.write_text("origin: {mode: flag}\n")
+    with pytest.raises(ConfigError, match="mode flag needs a keyring"):
+        load_settings(path, environ={})
+    path.write_text("{}\n")
+    assert load_settings(path, environ={}).origin.effective_mode == "off"
