@@ -193,7 +193,9 @@ class EventPipeline:
         if written and (observer := self.alert_observer) is not None:
             with self.counters.timing("incidents"):
                 await retry_until_written(lambda: observer.on_alerts(written), self.counters, self.stopping)
-        heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
+        heartbeats = [
+            event for event, _ in events if _dataset(event) == "canhgac.heartbeat" and _trusted(event)
+        ]
         if heartbeats and (inventory := self.heartbeat_observer) is not None:
             with self.counters.timing("inventory"):
                 await retry_until_written(
@@ -380,6 +382,12 @@ def decode_correlation_message(value: bytes) -> tuple[CorrelationInput, dict[str
 def _dataset(event: Mapping[str, Any]) -> str | None:
     meta = event.get("event")
     return meta.get("dataset") if isinstance(meta, Mapping) else None
+
+
+def _trusted(event: Mapping[str, Any]) -> bool:
+    """Unchecked (no keyring) or verified: a forged heartbeat must not make an agent look alive."""
+    origin = (event.get("canhgac") or {}).get("origin")
+    return not isinstance(origin, Mapping) or origin.get("status") == "verified"
 
 
 def _where(message: Message) -> Origin:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 import yaml
 
+from collector.detection import DetectionEngine
 from collector.integrity_alerts import ORIGIN_IDENTITY_MISMATCH, ORIGIN_UNSIGNED
 from collector.keyring import KeyringError, load_keyring
 from collector.origin import OriginCheck, classify
@@ -128,3 +129,57 @@ def test_settings_default_to_flag_with_a_keyring_and_refuse_flag_without(tmp_pat
         load_settings(path, environ={})
     path.write_text("{}\n")
     assert load_settings(path, environ={}).origin.effective_mode == "off"
+
+
+class Observer:
+    def __init__(self) -> None:
+        self.alerts: list[Any] = []
+        self.heartbeats: list[Any] = []
+
+    async def publish(self, items: Any) -> None:
+        return None
+
+    def incident_id_for(self, alert: Any) -> str | None:
+        return "inc-" + str(alert["rule"]["id"])[:8]
+
+    async def on_alerts(self, alerts: Any) -> None:
+        self.alerts.extend(alerts)
+
+    async def on_heartbeats(self, events: Any) -> None:
+        self.heartbeats.extend(events)
+
+
+async def test_in_the_pipeline_a_forged_heartbeat_alerts_and_does_not_keep_an_agent_alive(
+    tmp_path: Path,
+) -> None:
+    from collector.pipeline import EventPipeline, Message
+    from collector.sinks.memory import MemorySink
+
+    sink, observer = MemorySink(), Observer()
+    pipeline = EventPipeline(
+        detector=lambda: DetectionEngine.from_paths([]),
+        sink=sink,
+        dead_letters=observer,
+        correlations=None,
+        alert_observer=observer,
+        heartbeat_observer=observer,
+        origin_check=OriginCheck("flag", keyring_file(tmp_path), tracker=None),
+    )
+    real = envelope("canhgac.heartbeat", ["host"], ["info"], host="web01")
+    forged = envelope("canhgac.heartbeat", ["host"], ["info"], host="web01")
+    real_value, real_headers = signed(real)
+    batch = [
+        Message("events", 0, 0, b"host-web01", real_value, real_headers),
+        Message("events", 0, 1, b"host-web01", orjson.dumps(forged)),
+    ]
+    await pipeline.process(batch)
+
+    assert [event["event"]["id"] for event in observer.heartbeats] == [real["event"]["id"]]
+    (alert,) = sink.family("alerts").values()
+    assert alert["rule"]["id"] == ORIGIN_UNSIGNED.id
+    assert alert["canhgac"]["alert"]["event_ids"] == [forged["event"]["id"]]
+    assert alert["canhgac"]["alert"]["incident_id"] == "inc-" + ORIGIN_UNSIGNED.id[:8]
+    statuses = {
+        doc["event"]["id"]: doc["canhgac"]["origin"]["status"] for doc in sink.family("events").values()
+    }
+    assert statuses == {real["event"]["id"]: "verified", forged["event"]["id"]: "unsigned"}
