@@ -214,6 +214,15 @@ class Collector:
         for stage in stages:
             if stage is not None:
                 log.info("%s: %s", type(stage).__name__, stage.counters)
+        if (origin := self.origin) is not None:
+            reloads = origin.tracker.reloads if origin.tracker is not None else 0
+            log.info(
+                "origin: mode %s, flagged %d, sequence findings %d, agents loaded from the index %d",
+                origin.mode,
+                origin.flagged,
+                origin.sequence_findings,
+                reloads,
+            )
 
     async def until_ready(self, what: str, start: Callable[[], Awaitable[Any]]) -> None:
         delay = 0.5
