@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.config import AgentConfig, ConfigError
 from agent.counters import Counters
+from agent.enrollment import load_or_create_key
 from agent.identity import detect_identity
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
@@ -40,6 +41,7 @@ async def run_agent(
     if problems:
         raise ConfigError(problems)
     identity = detect_identity(config)
+    signing_key = load_or_create_key(config.state_dir)
     sensors = [build_sensor(entry, config.state_dir) for entry in configured]
     spool = Spool(
         config.state_dir / SPOOL_FILE, config.spool.max_rows, config.spool.max_bytes, config.spool.policy
@@ -51,6 +53,7 @@ async def run_agent(
             "host.name": identity.host.name,
             "agent.id": identity.agent.id,
             "agent.version": identity.agent.version,
+            "canhgac.origin.key_id": signing_key.key_id,
             "spool.depth": spool.stats().depth,
             "event.sequence.next": spool.next_sequence(),
         },
@@ -60,7 +63,7 @@ async def run_agent(
         identity,
         [*sensors, *extra_sensors],
         AsyncSpool(spool),
-        KafkaPublisher(config.kafka),
+        KafkaPublisher(config.kafka, signing_key),
         counters,
     )
     stop = asyncio.Event()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
@@ -84,6 +84,30 @@ class MetricsSettings(Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 0
 
 
+class OriginSettings(Section):
+    """Who may send which events (``collector.origin``): a keyring of enrolled agents' signing keys.
+    ``mode`` defaults to ``flag`` when a keyring is given, else ``off``."""
+
+    keyring: Path | None = None
+    mode: Literal["off", "flag"] | None = None
+    check_sequences: bool = True
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML 1.1 reads a bare off as false
+
+    @model_validator(mode="after")
+    def _flag_needs_keyring(self) -> OriginSettings:
+        if self.mode == "flag" and self.keyring is None:
+            raise ValueError("mode flag needs a keyring")
+        return self
+
+    @property
+    def effective_mode(self) -> Literal["off", "flag"]:
+        return self.mode or ("flag" if self.keyring is not None else "off")
+
+
 class CollectorSettings(Section):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
@@ -91,6 +115,7 @@ class CollectorSettings(Section):
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    origin: OriginSettings = Field(default_factory=OriginSettings)
 
 
 class ConfigError(ValueError):

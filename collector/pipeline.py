@@ -1,7 +1,8 @@
 """The order of work, in one place.
 
 Events stage, per consumed batch:
-    decode (bad → dead letters) → detect → write events and alerts → feed correlations
+    decode (bad → dead letters) → check origin and sequences (collector.origin) → detect
+    → write events and alerts → feed correlations
     → update incidents and the agent inventory → commit offsets.
 Correlation stage, per batch of the internal repartition topic:
     decode → correlate → write correlation alerts → update incidents → commit offsets.
@@ -36,6 +37,7 @@ from collector.detection.correlation import (
     inputs_from_match,
 )
 from collector.event_writer import EventWriter
+from collector.origin import OriginCheck
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
 from event_contract import DecodeError
@@ -57,6 +59,7 @@ class Message:
     offset: int
     key: bytes | None
     value: bytes
+    headers: Sequence[tuple[str, bytes | None]] = ()
 
 
 class Detector(Protocol):
@@ -147,6 +150,7 @@ class EventPipeline:
     alert_observer: AlertObserver | None
     heartbeat_observer: HeartbeatObserver | None
     index_events: bool = True
+    origin_check: OriginCheck | None = None
     counters: Counters = field(default_factory=Counters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Events of batches waiting to be indexed go out together, in batch order (see collector.event_writer).
@@ -167,9 +171,14 @@ class EventPipeline:
         self.counters.consumed += len(batch)
         with self.counters.timing("decode"):
             events, letters = self.decode(batch)
+        integrity = await self.check_origin(batch, events)
         with self.counters.timing("detect"):
             matches = self.detect(events)
             documents, origin = self.documents_for(events, matches)
+        for alert, message in integrity:
+            self.name_incident(alert)
+            documents.append(alert)
+            origin[alert.id] = _where(message)
         alerts = [doc for doc in documents if doc.family == "alerts"]
         with self.counters.timing("write_alerts"):
             report = await self.write(alerts)
@@ -190,7 +199,9 @@ class EventPipeline:
         if written and (observer := self.alert_observer) is not None:
             with self.counters.timing("incidents"):
                 await retry_until_written(lambda: observer.on_alerts(written), self.counters, self.stopping)
-        heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
+        heartbeats = [
+            event for event, _ in events if _dataset(event) == "canhgac.heartbeat" and _trusted(event)
+        ]
         if heartbeats and (inventory := self.heartbeat_observer) is not None:
             with self.counters.timing("inventory"):
                 await retry_until_written(
@@ -242,6 +253,19 @@ class EventPipeline:
                 continue
             events.append((document, message))
         return events, letters
+
+    async def check_origin(
+        self, batch: Sequence[Message], events: Sequence[tuple[dict[str, Any], Message]]
+    ) -> list[tuple[Document, Message]]:
+        """Mark each event's verified origin and check sequences (:mod:`collector.origin`); its alerts."""
+        if (check := self.origin_check) is None:
+            return []
+        with self.counters.timing("origin"):
+            now = datetime.now(UTC)
+            found = await retry_until_written(
+                functools.partial(check.check, batch, events, now), self.counters, self.stopping
+            )
+        return found
 
     def detect(self, events: Sequence[tuple[dict[str, Any], Message]]) -> list[RuleMatch]:
         detector = self.detector()  # read once per batch: a rule reload swaps it between batches
@@ -366,6 +390,12 @@ def decode_correlation_message(value: bytes) -> tuple[CorrelationInput, dict[str
 def _dataset(event: Mapping[str, Any]) -> str | None:
     meta = event.get("event")
     return meta.get("dataset") if isinstance(meta, Mapping) else None
+
+
+def _trusted(event: Mapping[str, Any]) -> bool:
+    """Unchecked (no keyring) or verified: a forged heartbeat must not make an agent look alive."""
+    origin = (event.get("canhgac") or {}).get("origin")
+    return not isinstance(origin, Mapping) or origin.get("status") == "verified"
 
 
 def _where(message: Message) -> Origin:

@@ -39,8 +39,12 @@ from collector.detection.correlation import (
 from collector.es_client import elasticsearch_client
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
+from collector.keyring import KeyringError
 from collector.metrics import CollectorMetrics
+from collector.origin import OriginCheck
 from collector.pipeline import CorrelationPipeline, EventPipeline, Message
+from collector.sequence_history import ElasticsearchSequenceHistory
+from collector.sequence_tracker import SequenceTracker
 from collector.sinks import SinkUnavailable
 from collector.sinks.elasticsearch import ElasticsearchSink
 from collector.store.elastic import ElasticStore
@@ -72,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         import uvloop
 
         uvloop.install()
-    return asyncio.run(Collector(settings).run())
+    try:
+        return asyncio.run(Collector(settings).run())
+    except KeyringError as error:
+        log.error("%s", error)
+        return 2
 
 
 @dataclass
@@ -132,6 +140,7 @@ class Collector:
 
     def rules_loaded(self) -> dict[str, int]:
         return {"rule": len(self.detection.engine.rules), "correlation": len(self.detection.correlations)}
+        self.origin: OriginCheck | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -163,6 +172,7 @@ class Collector:
             alert_observer=incidents,
             heartbeat_observer=inventory,
             index_events=es.index_events,
+            origin_check=self.origin_check(client),
             stopping=self.stopping,
         )
         self.correlation_stage = CorrelationPipeline(
@@ -214,10 +224,27 @@ class Collector:
         if self.correlation_consumer is not None:
             await self.metrics.watch_lag(self.correlation_consumer)
 
+    def origin_check(self, client: Any) -> OriginCheck:
+        """The origin step (collector.origin); kept for SIGHUP, which reloads its keyring."""
+        settings, prefix = self.settings.origin, self.settings.elasticsearch.index_prefix
+        history = ElasticsearchSequenceHistory(client, prefix)
+        tracker = SequenceTracker(history) if settings.check_sequences else None
+        self.origin = OriginCheck(settings.effective_mode, settings.keyring, tracker)
+        return self.origin
+
     async def report(self, *stages: EventPipeline | CorrelationPipeline | None) -> None:
         for stage in stages:
             if stage is not None:
                 log.info("%s: %s", type(stage).__name__, stage.counters)
+        if (origin := self.origin) is not None:
+            reloads = origin.tracker.reloads if origin.tracker is not None else 0
+            log.info(
+                "origin: mode %s, flagged %d, sequence findings %d, agents loaded from the index %d",
+                origin.mode,
+                origin.flagged,
+                origin.sequence_findings,
+                reloads,
+            )
 
     async def until_ready(self, what: str, start: Callable[[], Awaitable[Any]]) -> None:
         delay = 0.5
@@ -243,7 +270,7 @@ class Collector:
             batches = await consumer.getmany(timeout_ms=self.settings.kafka.poll_timeout_ms)
             if batches:
                 messages = [
-                    Message(tp.topic, tp.partition, record.offset, record.key, record.value)
+                    Message(tp.topic, tp.partition, record.offset, record.key, record.value, record.headers)
                     for tp, records in batches.items()
                     for record in records
                 ]
@@ -287,6 +314,11 @@ class Collector:
         log.info("correlation windows: replaying %d partitions from %s", len(assigned), since.isoformat())
 
     async def reload(self) -> None:
+        if self.origin is not None:
+            try:
+                self.origin.reload()
+            except KeyringError as error:  # a broken keyring keeps the one that works
+                log.error("keyring reload failed; keeping the previous keyring: %s", error)
         log.info("reloading rules")
         try:
             await asyncio.to_thread(self.detection.load)

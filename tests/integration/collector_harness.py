@@ -33,6 +33,8 @@ class CollectorRun:
     workdir: Path
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_settings: dict[str, Any] = field(default_factory=dict)
+    """Further top-level sections of the collector configuration (e.g. ``origin``)."""
 
     @property
     def events_topic(self) -> str:
@@ -62,6 +64,7 @@ class CollectorRun:
             },
             "elasticsearch": {"url": self.es_url, "index_prefix": self.prefix},
             "detection": {"rules": [str(self.rules_dir)], "pipeline": str(PIPELINE)},
+            **self.extra_settings,
         }
         path = self.workdir / "collector.yaml"
         path.write_text(yaml.safe_dump(config))
