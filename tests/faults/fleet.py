@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from agent.spool import SPOOL_FILE
+from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = REPO / "tests" / "integration" / "agent_harness.py"
@@ -38,7 +39,7 @@ class SimulatedAgent:
     same spool. ``crashes`` lists exits nobody asked for."""
 
     name: str
-    bootstrap: str
+    kafka: KafkaAccess
     topic: str
     workdir: Path
     rate: float
@@ -61,7 +62,7 @@ class SimulatedAgent:
             document = {
                 "organization": {"id": "org-faults", "name": "Fault Suite Agency"},
                 "system": {"name": "Fault suite", "security_level": 3},
-                "kafka": {"bootstrap": self.bootstrap, "topic": self.topic, "request_timeout_s": 5},
+                "kafka": self.kafka.config() | {"topic": self.topic, "request_timeout_s": 5},
                 "host": {"id": f"host-{self.name}-{uuid.uuid4().hex[:6]}", "name": self.name},
                 "state_dir": str(self.state_dir),
                 "heartbeat": {"interval_s": 5},
