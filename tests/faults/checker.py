@@ -41,6 +41,8 @@ class Target:
     dead_letter_topic: str
     group_id: str
     index_prefix: str
+    collector_kafka: KafkaAccess | None = None
+    """The collectors' own principal (ACLs on this run's topics only); None: they use ``kafka``."""
 
 
 @dataclass(frozen=True)

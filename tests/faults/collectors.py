@@ -41,7 +41,7 @@ class CollectorPair:
         if not path.exists():
             self._workdir.mkdir(parents=True, exist_ok=True)
             document = {
-                "kafka": self._target.kafka.config()
+                "kafka": (self._target.collector_kafka or self._target.kafka).config()
                 | {
                     "events_topic": self._target.events_topic,
                     "dead_letter_topic": self._target.dead_letter_topic,

@@ -27,7 +27,7 @@ from tests.faults.fleet import SimulatedAgent
 from tests.faults.hostile import HostileMessage, hostile_messages
 from tests.faults.readback import committed_offsets, end_offsets
 from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, write_rule_dir
-from tests.support.kafka import KafkaAccess
+from tests.support.kafka import KafkaAccess, allow_collector_prefix
 
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """The fault run's topics take messages above the contract's 1 MB limit, so oversized ones reach the
@@ -39,6 +39,8 @@ class ServiceControl(Protocol):
 
     @property
     def kafka(self) -> KafkaAccess: ...
+
+    def kafka_as(self, user: str) -> KafkaAccess: ...
 
     @property
     def es_url(self) -> str: ...
@@ -77,6 +79,7 @@ class FaultRun:
         self.random = random.Random(self.plan.seed)
         self.target = Target(
             kafka=self.stack.kafka,
+            collector_kafka=self.stack.kafka_as("collector") if self.stack.kafka.secure else None,
             es_url=self.stack.es_url,
             events_topic=f"f{self.suffix}.events",
             dead_letter_topic=f"f{self.suffix}.dead-letter",
@@ -103,6 +106,10 @@ class FaultRun:
             await admin.create_topics([NewTopic(n, 4, 1, topic_configs=config) for n in names])
         finally:
             await admin.close()
+        collector = self.target.collector_kafka
+        if collector is not None and collector.username is not None:
+            # The collectors run as the stack's collector principal, granted this run's topics and group.
+            await allow_collector_prefix(self.target.kafka, collector.username, f"f{self.suffix}")
         write_rule_dir(self.workdir / "rules")
         self.collectors.start_all()
         for n in range(self.plan.agents):

@@ -41,6 +41,9 @@ class TestStack:
         """The Kafka super user, as the ``stack`` fixture gives it."""
         return KafkaAccess.from_connection(self.settings)
 
+    def kafka_as(self, user: str) -> KafkaAccess:
+        return KafkaAccess.from_connection(self.settings, user)
+
     @classmethod
     def up(cls) -> TestStack:
         name = os.environ.get("CANHGAC_TEST_STACK", "test")
