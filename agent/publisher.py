@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
 from aiokafka.partitioner import DefaultPartitioner
 
+from agent import kafka_gzip
 from agent.config import KafkaConfig
 from agent.spool import SpooledEvent
 
@@ -50,7 +51,7 @@ class Publisher(Protocol):
 
 class KafkaPublisher:
     """A :class:`Publisher` on aiokafka: ``acks=all``, idempotent (no duplicates from its own retries,
-    order kept within a partition), gzip (needs no extra library), key = host id.
+    order kept within a partition), gzip at level 1 (needs no extra library), key = host id.
 
     Events are packed into record batches here and handed over a batch at a time (``send_batch``):
     ``send`` per event cost ~100 µs of Python each (a coroutine, a future, metadata and size checks),
@@ -58,6 +59,7 @@ class KafkaPublisher:
     """
 
     def __init__(self, config: KafkaConfig) -> None:
+        kafka_gzip.install()  # gzip at level 1: see agent.kafka_gzip
         self._config = config
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = RememberingPartitioner()

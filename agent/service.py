@@ -67,7 +67,16 @@ async def run_agent(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.run(stop)
+    metrics = None
+    if config.metrics.enabled:
+        from agent import metrics as metrics_endpoint  # only when enabled: it costs memory otherwise
+
+        metrics = await metrics_endpoint.serve(runtime.health, config.metrics.host, config.metrics.port)
+    try:
+        await runtime.run(stop)
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 def run_event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from event_contract.kafka_security import KafkaSecurity
@@ -64,6 +64,22 @@ class ApiSettings(Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     silent_agent_factor: Annotated[float, Field(gt=1)] = 3.0
+    # HTTPS when both are set (PEM files; the key readable by the service user only).
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together: set both or neither")
+        return self
+
+
+class MetricsSettings(Section):
+    """Prometheus ``/metrics`` of ``canhgac-collector run``; port 0 (the default) serves none."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
 
 
 class CollectorSettings(Section):
@@ -72,6 +88,7 @@ class CollectorSettings(Section):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
 
 class ConfigError(ValueError):

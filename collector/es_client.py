@@ -19,4 +19,6 @@ def elasticsearch_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
         options["basic_auth"] = (settings.username, password)
     if settings.ca_certs:
         options["ca_certs"] = str(settings.ca_certs)
-    return AsyncElasticsearch(settings.url, **options)
+    # "https://es1:9200,https://es2:9200": requests are spread over the nodes; a dead one is skipped.
+    hosts = [url.strip() for url in settings.url.split(",") if url.strip()]
+    return AsyncElasticsearch(hosts, **options)

@@ -35,6 +35,7 @@ from collector.detection.correlation import (
     CorrelationTracker,
     inputs_from_match,
 )
+from collector.event_writer import EventWriter
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
 from event_contract import DecodeError
@@ -148,6 +149,11 @@ class EventPipeline:
     index_events: bool = True
     counters: Counters = field(default_factory=Counters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Events of batches waiting to be indexed go out together, in batch order (see collector.event_writer).
+    event_writer: EventWriter[Origin] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.event_writer = EventWriter(self.index_events_of)
 
     async def process(self, batch: Sequence[Message]) -> None:
         """One batch from start to finish: when this returns, its offsets may be committed."""
@@ -191,9 +197,11 @@ class EventPipeline:
                     lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
                 )
         rest = [doc for doc in documents if doc.family != "alerts"]
-        return asyncio.ensure_future(self.index_events_of(rest, origin))
+        return self.event_writer.submit(rest, origin)
 
     async def index_events_of(self, documents: Sequence[Document], origin: dict[str, Origin]) -> None:
+        if not documents:
+            return
         started = time.perf_counter()
         report = await self.write(documents)
         letters = self.rejected(report, origin)

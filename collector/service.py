@@ -39,6 +39,7 @@ from collector.detection.correlation import (
 from collector.es_client import elasticsearch_client
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
+from collector.metrics import CollectorMetrics
 from collector.pipeline import CorrelationPipeline, EventPipeline, Message
 from collector.sinks import SinkUnavailable
 from collector.sinks.elasticsearch import ElasticsearchSink
@@ -47,8 +48,10 @@ from collector.store.naming import IndexNames
 
 log = logging.getLogger("canhgac.collector")
 LATENESS = timedelta(minutes=2)
-IN_FLIGHT = 2
-"""Batches whose events may still be being indexed while the next one is processed."""
+IN_FLIGHT = 16
+"""Batches whose events may still be being indexed while the next one is processed. Their events go out
+merged (collector.event_writer), so a slow events bulk holds back commits, not the next batch's alerts;
+the bound (at most 16 × kafka.max_batch events held) is the backpressure when Elasticsearch falls behind."""
 STOP_TIMEOUT_S = 30.0
 
 
@@ -125,6 +128,10 @@ class Collector:
         self.tracker = CorrelationTracker(self.detection.correlations, allowed_lateness=LATENESS)
         self.correlation_consumer: AIOKafkaConsumer | None = None
         self.correlation_stage: CorrelationPipeline | None = None
+        self.metrics = CollectorMetrics(rules_loaded=self.rules_loaded)
+
+    def rules_loaded(self) -> dict[str, int]:
+        return {"rule": len(self.detection.engine.rules), "correlation": len(self.detection.correlations)}
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -135,6 +142,7 @@ class Collector:
         client_id = f"canhgac-collector-{socket.gethostname()}-{os.getpid()}"
         client = elasticsearch_client(es)
         sink = ElasticsearchSink(client, es.index_prefix)
+        stop_metrics = self.serve_metrics()
         store = ElasticStore(client, IndexNames(es.index_prefix))
         await self.until_ready("Elasticsearch", sink.start)
         await self.until_ready("Elasticsearch", store.setup)
@@ -148,7 +156,8 @@ class Collector:
         feed = KafkaCorrelationFeed(producer, ks.correlation_topic, lambda: self.detection.correlations)
         event_stage = EventPipeline(
             detector=lambda: self.detection.engine,
-            sink=sink,
+            sink=self.metrics.timed(sink),
+            counters=self.metrics.counters("events"),
             dead_letters=DeadLetterPublisher(producer, ks.dead_letter_topic),
             correlations=feed,
             alert_observer=incidents,
@@ -158,7 +167,8 @@ class Collector:
         )
         self.correlation_stage = CorrelationPipeline(
             tracker=lambda: self.tracker,
-            sink=sink,
+            sink=self.metrics.timed(sink),
+            counters=self.metrics.counters("correlation"),
             alert_observer=incidents,
             nested=feed,
             stopping=self.stopping,
@@ -172,6 +182,7 @@ class Collector:
             asyncio.create_task(self.every(30, lambda: inventory.check_silent_agents())),
             asyncio.create_task(self.every(3600, lambda: self.expire(sink))),
             asyncio.create_task(self.every(30, lambda: self.report(event_stage, self.correlation_stage))),
+            asyncio.create_task(self.every(5, lambda: self.watch_lag(events))),
         ]
         stop = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -190,7 +201,18 @@ class Collector:
         for closing in (events.stop, self.correlation_consumer.stop, producer.stop, client.close):
             with contextlib.suppress(Exception):
                 await closing()
+        if stop_metrics is not None:
+            stop_metrics()
         return 1 if failed else 0
+
+    def serve_metrics(self) -> Callable[[], None] | None:
+        where = self.settings.metrics
+        return self.metrics.serve(where.host, where.port) if where.port else None
+
+    async def watch_lag(self, events: AIOKafkaConsumer) -> None:
+        await self.metrics.watch_lag(events)
+        if self.correlation_consumer is not None:
+            await self.metrics.watch_lag(self.correlation_consumer)
 
     async def report(self, *stages: EventPipeline | CorrelationPipeline | None) -> None:
         for stage in stages:
@@ -240,6 +262,7 @@ class Collector:
         await finishing
         try:
             await consumer.commit(offsets)
+            self.metrics.committed(tp.topic for tp in offsets)
         except (CommitFailedError, KafkaError) as error:
             # The group rebalanced under us: the new owner replays the batch; writes are idempotent.
             log.warning("offset commit refused (%s); the batch will be replayed", error)
