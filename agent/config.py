@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from event_contract import EVENTS_TOPIC
+from event_contract.kafka_security import KafkaSecurity
 
 DEFAULT_CONFIG_PATH = Path("/etc/canhgac/agent.yaml")
 DEFAULT_STATE_DIR = Path("/var/lib/canhgac-agent")
@@ -60,8 +61,8 @@ class HostConfig(Section):
     name: str | None = None
 
 
-class KafkaConfig(Section):
-    """Where events go. The TLS/SASL fields are passed to the producer as they are."""
+class KafkaConfig(Section, KafkaSecurity):
+    """Where events go, and how the agent authenticates (TLS/SASL fields from :class:`KafkaSecurity`)."""
 
     bootstrap: Annotated[str, Field(min_length=1)]
     topic: Annotated[str, Field(min_length=1)] = EVENTS_TOPIC
@@ -69,11 +70,6 @@ class KafkaConfig(Section):
     compression: Literal["gzip", "none"] = "gzip"
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     linger_ms: Annotated[int, Field(ge=0)] = 5
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    username: str | None = None
-    password_file: Path | None = None
-    cafile: Path | None = None
 
 
 class SpoolConfig(Section):

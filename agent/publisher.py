@@ -131,16 +131,24 @@ def producer_options(config: KafkaConfig) -> dict[str, Any]:
         "max_batch_size": 256 * 1024,
         "request_timeout_ms": int(config.request_timeout_s * 1000),
         "retry_backoff_ms": 200,
-        "security_protocol": config.security_protocol,
         "partitioner": RememberingPartitioner(),
     }
+    return options | security_options(config)
+
+
+def security_options(config: KafkaConfig) -> dict[str, Any]:
+    """aiokafka's TLS and SASL arguments for ``config`` (reads the password file; never log the result)."""
+    options: dict[str, Any] = {"security_protocol": config.security_protocol}
     if config.security_protocol in ("SSL", "SASL_SSL"):
-        options["ssl_context"] = create_ssl_context(cafile=str(config.cafile) if config.cafile else None)
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(config.ssl_cafile) if config.ssl_cafile else None,
+            certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
+            keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
+        )
     if config.security_protocol.startswith("SASL"):
-        options["sasl_mechanism"] = config.sasl_mechanism or "PLAIN"
+        options["sasl_mechanism"] = config.sasl_mechanism
         options["sasl_plain_username"] = config.username
-        if config.password_file is not None:
-            options["sasl_plain_password"] = config.password_file.read_text(encoding="utf-8").strip()
+        options["sasl_plain_password"] = config.sasl_password()
     return options
 
 

@@ -40,6 +40,7 @@ from benchmarks.agent_process import (  # noqa: E402
     write_config,
 )
 from tests.integration.agent_harness import CountingSensor, create_topic  # noqa: E402
+from tests.support.kafka import KafkaAccess  # noqa: E402
 
 IDLE_S = float(os.environ.get("CANHGAC_BENCH_AGENT_IDLE_S", "30"))
 THROUGHPUT_EVENTS = int(os.environ.get("CANHGAC_BENCH_AGENT_EVENTS", "40000"))
@@ -56,7 +57,7 @@ def _print(name: str, value: float, results: dict[str, float], note: str = "") -
 # --- idle ---------------------------------------------------------------------------------------------
 
 
-def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) -> None:
+def measure_idle_agent(results: dict[str, float], kafka: KafkaAccess, work: Path) -> None:
     if os.geteuid() != 0:
         print("  idle agent skipped: the process sensor needs root")
         return
@@ -64,13 +65,13 @@ def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) ->
     auth_log = work / "auth.log"
     auth_log.touch()
     topic = f"bench.agent.idle.{uuid.uuid4().hex[:8]}"
-    asyncio.run(create_topic(bootstrap, topic, partitions=1))
+    asyncio.run(create_topic(kafka, topic, partitions=1))
     sensors = {
         "file_integrity": {"paths": [str(tree.path)]},
         "process": {},
         "login": {"sources": [str(auth_log)]},
     }
-    config = write_config(work / "idle.yaml", bootstrap, topic, work / "idle-state", sensors)
+    config = write_config(work / "idle.yaml", kafka, topic, work / "idle-state", sensors)
     agent = AgentProcess(config)
     try:
         started = time.monotonic()
@@ -78,9 +79,9 @@ def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) ->
         scan_s = time.monotonic() - started
         print(f"  agent baseline of {tree.files} files took {scan_s:.1f}s; idling {IDLE_S:g}s", flush=True)
         time.sleep(3)  # let the scan's last writes and the first heartbeat settle
-        before = asyncio.run(_topic_size(bootstrap, topic))
+        before = asyncio.run(_topic_size(kafka, topic))
         memory, cpu = measure_idle(agent, IDLE_S)
-        during = asyncio.run(_topic_size(bootstrap, topic)) - before
+        during = asyncio.run(_topic_size(kafka, topic)) - before
     finally:
         agent.stop()
     _print("agent_idle_rss_mib", memory.total_mib, results, f"({memory.processes} processes)")
@@ -90,8 +91,8 @@ def measure_idle_agent(results: dict[str, float], bootstrap: str, work: Path) ->
     _print("agent_idle_events_delivered", during, results)
 
 
-async def _topic_size(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+async def _topic_size(kafka: KafkaAccess, topic: str) -> int:
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs())
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
@@ -123,10 +124,10 @@ def measure_fim_baseline(results: dict[str, float]) -> None:
 # --- delivery throughput and CPU -------------------------------------------------------------------------
 
 
-def _harness(bootstrap: str, work: Path, name: str, count: int, rate: float) -> dict[str, Any]:
+def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float) -> dict[str, Any]:
     topic = f"bench.agent.{name}.{uuid.uuid4().hex[:8]}"
-    asyncio.run(create_topic(bootstrap, topic))
-    config = write_config(work / f"{name}.yaml", bootstrap, topic, work / f"{name}-state", {})
+    asyncio.run(create_topic(kafka, topic))
+    config = write_config(work / f"{name}.yaml", kafka, topic, work / f"{name}-state", {})
     completed = subprocess.run(
         [
             sys.executable,
@@ -152,8 +153,8 @@ def _harness(bootstrap: str, work: Path, name: str, count: int, rate: float) -> 
     return report
 
 
-def measure_delivery(results: dict[str, float], bootstrap: str, work: Path) -> None:
-    flat_out = _harness(bootstrap, work, "throughput", THROUGHPUT_EVENTS, 0)
+def measure_delivery(results: dict[str, float], kafka: KafkaAccess, work: Path) -> None:
+    flat_out = _harness(kafka, work, "throughput", THROUGHPUT_EVENTS, 0)
     _print(
         "agent_events_per_s",
         flat_out["events_per_s"],
@@ -162,7 +163,7 @@ def measure_delivery(results: dict[str, float], bootstrap: str, work: Path) -> N
         f"({flat_out['events']} events in {flat_out['seconds']}s, "
         f"{flat_out['cpu_percent_of_one_core']}% of a core)",
     )
-    steady = _harness(bootstrap, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
+    steady = _harness(kafka, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
     _print(
         "agent_cpu_percent_at_1000_eps",
         steady["cpu_percent_of_one_core"],
@@ -210,10 +211,10 @@ def _spawn_true(count: int) -> set[int]:
 
 
 async def _execs_seen(
-    bootstrap: str, topic: str, executable: str, wanted: set[int], wait_s: float
+    kafka: KafkaAccess, topic: str, executable: str, wanted: set[int], wait_s: float
 ) -> set[int]:
     """Pids among ``wanted`` that arrive on ``topic`` as exec events of ``executable`` within ``wait_s``."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(topic, **kafka.client_kwargs(), auto_offset_reset="earliest")
     await consumer.start()
     found: set[int] = set()
     try:
@@ -232,27 +233,27 @@ async def _execs_seen(
         await consumer.stop()
 
 
-def measure_exec_storm(results: dict[str, float], bootstrap: str, work: Path) -> None:
+def measure_exec_storm(results: dict[str, float], kafka: KafkaAccess, work: Path) -> None:
     if os.geteuid() != 0:
         print("  exec storm skipped: the process sensor needs root")
         return
     executable = os.path.realpath("/bin/true")
     topic = f"bench.agent.storm.{uuid.uuid4().hex[:8]}"
-    asyncio.run(create_topic(bootstrap, topic, partitions=1))
-    config = write_config(work / "storm.yaml", bootstrap, topic, work / "storm-state", {"process": {}})
+    asyncio.run(create_topic(kafka, topic, partitions=1))
+    config = write_config(work / "storm.yaml", kafka, topic, work / "storm-state", {"process": {}})
     agent = AgentProcess(config)
     try:
         canaries: set[int] = set()
         for _ in range(30):  # the sensor is live once a canary exec reaches Kafka
             canaries |= _spawn_true(1)
-            if asyncio.run(_execs_seen(bootstrap, topic, executable, canaries, 2.0)):
+            if asyncio.run(_execs_seen(kafka, topic, executable, canaries, 2.0)):
                 break
         else:
             raise RuntimeError("the process sensor reported no exec within a minute")
         started = time.monotonic()
         storm = _spawn_true(STORM)
         spawn_s = time.monotonic() - started
-        seen = asyncio.run(_execs_seen(bootstrap, topic, executable, storm, 30.0))
+        seen = asyncio.run(_execs_seen(kafka, topic, executable, storm, 30.0))
     finally:
         agent.stop()
     _print(
@@ -264,14 +265,14 @@ def measure_exec_storm(results: dict[str, float], bootstrap: str, work: Path) ->
 
 
 def run(results: dict[str, float]) -> None:
-    bootstrap = stack_connection()["kafka_bootstrap"]
+    kafka = KafkaAccess.from_connection(stack_connection())
     with tempfile.TemporaryDirectory(prefix="canhgac-bench-agent-") as directory:
         work = Path(directory)
         print(" FIM baseline", flush=True)
         measure_fim_baseline(results)
         for step in (measure_idle_agent, measure_delivery, measure_exec_storm):
             print(f" {step.__name__.removeprefix('measure_').replace('_', ' ')}", flush=True)
-            step(results, bootstrap, work)
+            step(results, kafka, work)
 
 
 if __name__ == "__main__":

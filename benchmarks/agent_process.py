@@ -20,11 +20,13 @@ from typing import Any
 import orjson
 import yaml
 
+from tests.support.kafka import KafkaAccess
+
 REPO = Path(__file__).resolve().parents[1]
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def stack_connection() -> dict[str, str]:
+def stack_connection() -> dict[str, Any]:
     """The local test stack (started if needed), as ``deploy/stack/stack.py up --json`` reports it."""
     out = subprocess.run(
         [
@@ -42,11 +44,13 @@ def stack_connection() -> dict[str, str]:
     return dict(orjson.loads(out))
 
 
-def write_config(path: Path, bootstrap: str, topic: str, state_dir: Path, sensors: dict[str, Any]) -> Path:
+def write_config(
+    path: Path, kafka: KafkaAccess, topic: str, state_dir: Path, sensors: dict[str, Any]
+) -> Path:
     document = {
         "organization": {"id": "bench-org", "name": "Benchmark agency"},
         "system": {"name": "Benchmark", "security_level": 3},
-        "kafka": {"bootstrap": bootstrap, "topic": topic},
+        "kafka": kafka.config() | {"topic": topic},
         "host": {"id": f"bench-{topic}", "name": "bench-host"},
         "state_dir": str(state_dir),
         "sensors": sensors,

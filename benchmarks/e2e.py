@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.agent_process import stack_connection  # noqa: E402
 from tests.integration.collector_harness import CollectorRun  # noqa: E402
 from tests.support.events import encoded, process_exec  # noqa: E402
+from tests.support.kafka import KafkaAccess  # noqa: E402
 
 RATE = int(os.environ.get("CANHGAC_BENCH_E2E_RATE", "2000"))
 SECONDS = int(os.environ.get("CANHGAC_BENCH_E2E_SECONDS", "20"))
@@ -33,9 +34,7 @@ ALERT_EVERY = 100
 
 
 async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=run.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2
-    )
+    producer = AIOKafkaProducer(**run.kafka.client_kwargs(), acks="all", enable_idempotence=True, linger_ms=2)
     await producer.start()
     started = time.monotonic()
     total = RATE * SECONDS
@@ -93,7 +92,10 @@ async def measure(results: dict[str, float]) -> None:
     connection = stack_connection()
     with tempfile.TemporaryDirectory() as workdir:
         run = CollectorRun(
-            connection["kafka_bootstrap"], connection["es_url"], REPO / "rules" / "sigma", Path(workdir)
+            KafkaAccess.from_connection(connection),
+            connection["es_url"],
+            REPO / "rules" / "sigma",
+            Path(workdir),
         )
         await run.create_topics(partitions=6)
         run.start_collector()

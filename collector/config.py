@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+from event_contract.kafka_security import KafkaSecurity
 
 DEFAULT_CONFIG_PATH = Path("/etc/canhgac/collector.yaml")
 ENV_PREFIX = "CANHGAC_COLLECTOR__"
@@ -24,7 +25,9 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class KafkaSettings(Section):
+class KafkaSettings(Section, KafkaSecurity):
+    """Where events come from; TLS/SASL fields from :class:`KafkaSecurity`."""
+
     bootstrap: str = "127.0.0.1:9092"
     events_topic: str = EVENTS_TOPIC
     dead_letter_topic: str = DEAD_LETTER_TOPIC
@@ -32,11 +35,6 @@ class KafkaSettings(Section):
     group_id: str = "canhgac-collector"
     max_batch: Annotated[int, Field(ge=1, le=100_000)] = 2000
     poll_timeout_ms: Annotated[int, Field(ge=1)] = 200
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
-    username: str | None = None
-    password_file: Path | None = None
-    cafile: Path | None = None
 
 
 class ElasticsearchSettings(Section):

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
 
 from collector.config import KafkaSettings
 
 
-def _security(settings: KafkaSettings) -> dict[str, Any]:
+def security_options(settings: KafkaSettings) -> dict[str, Any]:
+    """aiokafka's TLS and SASL arguments (reads the password file; never log the result)."""
     options: dict[str, Any] = {"security_protocol": settings.security_protocol}
     if settings.security_protocol in ("SSL", "SASL_SSL"):
-        options["ssl_context"] = ssl.create_default_context(
-            cafile=str(settings.cafile) if settings.cafile else None
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None,
+            certfile=str(settings.ssl_certfile) if settings.ssl_certfile else None,
+            keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
         )
-    if settings.sasl_mechanism:
+    if settings.security_protocol.startswith("SASL"):
         options["sasl_mechanism"] = settings.sasl_mechanism
         options["sasl_plain_username"] = settings.username
-        if settings.password_file:
-            options["sasl_plain_password"] = settings.password_file.read_text(encoding="utf-8").strip()
+        options["sasl_plain_password"] = settings.sasl_password()
     return options
 
 
@@ -32,7 +34,7 @@ def producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         compression_type="gzip",
         linger_ms=5,
-        **_security(settings),
+        **security_options(settings),
     )
 
 
@@ -47,5 +49,5 @@ def consumer(settings: KafkaSettings, group_id: str, client_id: str, *topics: st
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_records=settings.max_batch,
-        **_security(settings),
+        **security_options(settings),
     )

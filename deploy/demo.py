@@ -41,7 +41,7 @@ def say(text: str) -> None:
     print(f"\033[1m==> {text}\033[0m", flush=True)
 
 
-def stack_up() -> dict[str, str]:
+def stack_up() -> dict[str, Any]:
     say("starting the local stack (Kafka + Elasticsearch on loopback)")
     out = subprocess.run(
         [PY, str(STACK), "up", "--name", "dev", "--json"], check=True, stdout=subprocess.PIPE
@@ -49,7 +49,7 @@ def stack_up() -> dict[str, str]:
     return dict(json.loads(out.stdout))
 
 
-def start(name: str, argv: list[str], workdir: Path, env: dict[str, str] | None = None) -> int:
+def start(name: str, argv: list[str], workdir: Path, env: dict[str, Any] | None = None) -> int:
     """Start a background process of the demo; its pid goes where ``stack.py down`` finds it."""
     pids = workdir.parent / "processes"
     pids.mkdir(parents=True, exist_ok=True)
@@ -76,9 +76,38 @@ def stop_previous(pid_file: Path) -> None:
         pass
 
 
-def write_configs(conn: dict[str, str], workdir: Path) -> tuple[Path, Path]:
+def kafka_section(conn: dict[str, Any], credentials: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """A ``kafka`` configuration section for one principal of the stack; its password goes in a 0600 file."""
+    security = conn["kafka_security"]
+    if security["security_protocol"] == "PLAINTEXT":  # a stack brought up with --insecure
+        return {"bootstrap": conn["kafka_bootstrap"]}
+    password_file = workdir / f"kafka-{credentials['username']}.password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(credentials["password"])
+    return {
+        "bootstrap": conn["kafka_bootstrap"],
+        "security_protocol": security["security_protocol"],
+        "sasl_mechanism": security["sasl_mechanism"],
+        "username": credentials["username"],
+        "password_file": str(password_file),
+        "ssl_cafile": conn["ca_file"],
+    }
+
+
+def add_agent(name: str) -> dict[str, str]:
+    """The demo agent's own Kafka principal (agent-NAME), allowed to produce to the events topic only."""
+    out = subprocess.run(
+        [PY, str(STACK), "add-agent", "--name", "dev", name], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    return dict(json.loads(out))
+
+
+def write_configs(conn: dict[str, Any], workdir: Path) -> tuple[Path, Path]:
+    secure = conn["kafka_security"]["security_protocol"] != "PLAINTEXT"
+    collector_kafka = kafka_section(conn, conn["kafka_users"].get("collector", {}), workdir)
+    agent_kafka = kafka_section(conn, add_agent("demo") if secure else {}, workdir)
     collector = {
-        "kafka": {"bootstrap": conn["kafka_bootstrap"], "poll_timeout_ms": 100},
+        "kafka": collector_kafka | {"poll_timeout_ms": 100},
         "elasticsearch": {"url": conn["es_url"]},
         "detection": {
             "rules": [str(REPO / "rules" / "sigma")],
@@ -93,7 +122,7 @@ def write_configs(conn: dict[str, str], workdir: Path) -> tuple[Path, Path]:
     agent = {
         "organization": {"id": "so-tttt-demo", "name": "Sở Thông tin và Truyền thông (demo)"},
         "system": {"name": "Cổng thông tin điện tử tỉnh", "security_level": 3},
-        "kafka": {"bootstrap": conn["kafka_bootstrap"]},
+        "kafka": agent_kafka,
         "state_dir": str(workdir / "agent-state"),
         "heartbeat": {"interval_s": 10},
         "sensors": sensors,
@@ -103,7 +132,7 @@ def write_configs(conn: dict[str, str], workdir: Path) -> tuple[Path, Path]:
     return workdir / "collector.yaml", workdir / "agent.yaml"
 
 
-def create_token(conn: dict[str, str]) -> str:
+def create_token(conn: dict[str, Any]) -> str:
     out = subprocess.run(
         [PY, "-m", "collector.cli", "token", "--es-url", conn["es_url"], "create"]
         + ["--role", "analyst", "--name", "demo analyst"],
@@ -217,7 +246,7 @@ def main() -> int:
     return finish(conn, workdir, token)
 
 
-def finish(conn: dict[str, str], workdir: Path, token: str) -> int:
+def finish(conn: dict[str, Any], workdir: Path, token: str) -> int:
     say("done — everything keeps running")
     print(f"    API:            {API}  (token: {token})")
     print(f"    Elasticsearch:  {conn['es_url']}   Kafka: {conn['kafka_bootstrap']}")

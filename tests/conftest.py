@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = REPO / "deploy" / "stack" / "stack.py"
@@ -23,6 +26,30 @@ class Stack:
     name: str
     kafka_bootstrap: str
     es_url: str
+    # The whole ``stack.py up --json`` document: CA file, Kafka credentials of the super user and the others.
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The Kafka super user (admin): creates topics, reads anything; what most tests use."""
+        return KafkaAccess.from_connection(self.settings)
+
+    def kafka_as(self, user: str) -> KafkaAccess:
+        """Another SCRAM user of the stack, e.g. ``collector`` (or an ``agent-NAME`` added by add-agent)."""
+        return KafkaAccess.from_connection(self.settings, user)
+
+    def kafka_client_kwargs(self, user: str | None = None) -> dict[str, Any]:
+        """aiokafka keyword arguments (bootstrap, TLS, SASL) for the super user or ``user``."""
+        access = self.kafka if user is None else self.kafka_as(user)
+        return access.client_kwargs()
+
+    def add_agent(self, agent: str, topic: str | None = None) -> KafkaAccess:
+        """A Kafka principal ``agent-AGENT`` that may produce to ``topic`` (default the events topic)."""
+        command = [sys.executable, str(STACK_SCRIPT), "add-agent", "--name", self.name, agent]
+        command += ["--topic", topic] if topic else []
+        result = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        credentials = json.loads(result.stdout)
+        return self.kafka.as_user(credentials["username"], credentials["password"])
 
     def _run(self, command: str, service: str) -> None:
         subprocess.run(
@@ -49,7 +76,9 @@ def stack() -> Stack:
         text=True,
     )
     settings = json.loads(result.stdout)
-    return Stack(name=name, kafka_bootstrap=settings["kafka_bootstrap"], es_url=settings["es_url"])
+    return Stack(
+        name=name, kafka_bootstrap=settings["kafka_bootstrap"], es_url=settings["es_url"], settings=settings
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,12 @@ system user created on first use.
     stack.py up [--name dev] [--service kafka|elasticsearch]   start (or reuse), wait for health
     stack.py down [--name dev] [--service ...]                 stop, free the ports
     stack.py status|env [--name dev]                           what is running / connection settings
+    stack.py add-agent [--name dev] AGENT [--topic T]          a Kafka principal for one agent (JSON)
 
-Connection settings are written to ``<state dir>/connection.json``; ``stack.py env`` prints them as
+Kafka listens with SASL_SSL (TLS from the stack's own CA in ``<state dir>/pki``, SCRAM-SHA-512 users,
+ACLs; see kafka_auth.py); ``up --insecure`` starts it in plaintext instead, for benchmarks only. A stack
+formatted in the other mode is reformatted (its data is test data). Connection settings, credentials
+included, are written to ``<state dir>/connection.json`` (mode 0600); ``stack.py env`` prints them as
 ``CANHGAC_KAFKA_BOOTSTRAP=...`` lines. This script uses the standard library only.
 """
 
@@ -35,6 +39,10 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+# Run as a script, the checkout's root is not on the path; kafka_auth and pki are imported as the project's.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from deploy.stack import kafka_auth
 
 KAFKA_VERSION = "4.1.2"
 ES_VERSION = "8.19.21"
@@ -73,6 +81,11 @@ class Connection:
     kafka_bootstrap: str
     es_url: str
     state_dir: str
+    ca_file: str
+    # Client settings of the Kafka super user: security_protocol, sasl_mechanism, username, password.
+    kafka_security: dict[str, str]
+    # The other SCRAM users (collector, agent-*): {"username", "password"} each.
+    kafka_users: dict[str, dict[str, str]]
 
 
 def ports(name: str) -> tuple[int, int]:
@@ -80,9 +93,23 @@ def ports(name: str) -> tuple[int, int]:
     return int(os.environ.get("CANHGAC_KAFKA_PORT", kafka)), int(os.environ.get("CANHGAC_ES_PORT", es))
 
 
+def kafka_insecure(state: Path) -> bool:
+    """Whether the stack was last brought up with ``--insecure`` (plaintext Kafka, for benchmarks)."""
+    return (state / "kafka" / "insecure").exists()
+
+
 def connection(name: str) -> Connection:
     kafka, es = ports(name)
-    return Connection(name, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}", str(state_dir(name)))
+    state = state_dir(name)
+    if kafka_insecure(state):
+        security: dict[str, str] = {"security_protocol": "PLAINTEXT"}
+        users: dict[str, dict[str, str]] = {}
+    else:
+        security, users = kafka_auth.client_security(state), kafka_auth.users(state)
+    ca = kafka_auth.ca_file(state)
+    return Connection(
+        name, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}", str(state), str(ca), security, users
+    )
 
 
 # --- Java --------------------------------------------------------------------------------------------
@@ -129,7 +156,8 @@ def jdk_from_pypi() -> Path:
 def mvn(*args: str) -> None:
     if not shutil.which("mvn"):
         sys.exit("stack: Maven (mvn) is required to fetch Kafka and Elasticsearch from Maven Central")
-    subprocess.run(["mvn", "-q", "-B", *args], check=True, cwd=HERE)
+    # Its console output goes to stderr: stdout carries --json.
+    subprocess.run(["mvn", "-q", "-B", *args], check=True, cwd=HERE, stdout=sys.stderr)
 
 
 def kafka_libs() -> Path:
@@ -213,26 +241,76 @@ def wait_for(
     sys.exit(f"stack: {what} {verdict} after {timeout_s:.0f}s at most; last log lines:\n" + "\n".join(tail))
 
 
+def kafka_tools() -> Path:
+    """Kafka's command-line tools (AclCommand, TopicCommand), which the broker's artifacts do not include."""
+    tools = cache_dir() / f"kafka-tools-{KAFKA_VERSION}"
+    if not (tools / ".complete").exists():
+        log(f"fetching Apache Kafka tools {KAFKA_VERSION} from Maven Central")
+        artifact = f"org.apache.kafka:kafka-tools:{KAFKA_VERSION}"
+        mvn("dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={tools}")
+        (tools / ".complete").touch()
+    return tools
+
+
+def kafka_runner(java_home: Path, log4j: Path) -> kafka_auth.Runner:
+    """Runs one of Kafka's tools (main class + arguments) on the stack's JVM; its errors end the script."""
+    classpath = f"{kafka_libs()}/*:{kafka_tools()}/*"
+
+    def run(main_class: str, arguments: list[str]) -> None:
+        command = [str(java_home / "bin" / "java"), "-Xmx256m", "-cp", classpath]
+        command += [f"-Dlog4j2.configurationFile={log4j}", main_class, *arguments]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode:
+            sys.exit(f"stack: {main_class.rsplit('.', 1)[-1]} failed:\n{result.stdout}{result.stderr}")
+
+    return run
+
+
+def formatted_mode(data: Path) -> str | None:
+    """The security protocol the data directory was formatted for; stacks from before TLS are plaintext."""
+    marker = data / kafka_auth.SECURE_MARKER
+    if marker.exists():
+        return marker.read_text().strip()
+    return "PLAINTEXT" if (data / "meta.properties").exists() else None
+
+
 def start_kafka(conn: Connection, java_home: Path) -> None:
     run_dir = Path(conn.state_dir) / "kafka"
+    state, data = Path(conn.state_dir), run_dir / "data"
     pid_file = run_dir / "kafka.pid"
     kafka_port, _ = ports(conn.name)
+    mode = conn.kafka_security["security_protocol"]
+    log4j = run_dir / "log4j2.xml"
     if pid_alive(pid_file) and port_open(kafka_port):
-        log(f"Kafka already running on {conn.kafka_bootstrap}")
-        return
+        if formatted_mode(data) == mode:
+            log(f"Kafka already running on {conn.kafka_bootstrap} ({mode})")
+            provision_kafka(conn, java_home, log4j)
+            return
+        log(f"Kafka is running in another mode than {mode}: restarting it")
+        stop_service(conn, "kafka")
+    if formatted_mode(data) not in (None, mode):
+        log(f"Kafka's data was formatted for {formatted_mode(data)}: reformatting it for {mode}")
+        shutil.rmtree(data)
     libs = kafka_libs()
     run_dir.mkdir(parents=True, exist_ok=True)
+    secure = mode == "SASL_SSL"
+    controller_port = kafka_port + 1
+    listeners = (
+        kafka_auth.listener_properties(state, kafka_port, controller_port)
+        if secure
+        else kafka_auth.plaintext_listener_properties(kafka_port, controller_port)
+    )
     properties = run_dir / "server.properties"
     properties.write_text(
         (HERE / "kafka.properties.template")
         .read_text()
-        .format(port=kafka_port, controller_port=kafka_port + 1, data=run_dir / "data")
+        .format(port=kafka_port, controller_port=controller_port, data=data, listeners=listeners)
     )
-    log4j = run_dir / "log4j2.xml"
+    properties.chmod(0o600)  # it holds the super user's password
     log4j.write_text((HERE / "kafka-log4j2.xml").read_text().replace("@LOG_DIR@", str(run_dir)))
     java = str(java_home / "bin" / "java")
     classpath = f"{libs}/*"
-    if not (run_dir / "data" / "meta.properties").exists():
+    if not (data / "meta.properties").exists():
         cluster_id = subprocess.run(
             [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
             capture_output=True,
@@ -241,10 +319,12 @@ def start_kafka(conn: Connection, java_home: Path) -> None:
         ).stdout.strip()
         subprocess.run(
             [java, "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}", "kafka.tools.StorageTool"]
-            + ["format", "-t", cluster_id, "-c", str(properties), "--ignore-formatted"],
+            + ["format", "-t", cluster_id, "-c", str(properties), "--ignore-formatted"]
+            + (kafka_auth.format_arguments(state) if secure else []),
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        (data / kafka_auth.SECURE_MARKER).write_text(mode)
     log_file = run_dir / "server.log"
     with log_file.open("ab") as out:
         process = subprocess.Popen(
@@ -257,7 +337,30 @@ def start_kafka(conn: Connection, java_home: Path) -> None:
         )
     pid_file.write_text(str(process.pid))
     wait_for("Kafka", process, lambda: port_open(kafka_port), 120, log_file)
-    log(f"Kafka {KAFKA_VERSION} ready on {conn.kafka_bootstrap}")
+    provision_kafka(conn, java_home, log4j)
+    log(f"Kafka {KAFKA_VERSION} ready on {conn.kafka_bootstrap} ({mode})")
+
+
+def provision_kafka(conn: Connection, java_home: Path, log4j: Path) -> None:
+    """Topics and the collector's ACLs, once per formatted cluster (a marker in the data directory)."""
+    data = Path(conn.state_dir) / "kafka" / "data"
+    done = data / "canhgac-provisioned"
+    if conn.kafka_security["security_protocol"] != "SASL_SSL" or done.exists():
+        return
+    log("creating the project's topics and the collector's ACLs")
+    kafka_auth.provision(kafka_runner(java_home, log4j), Path(conn.state_dir), conn.kafka_bootstrap)
+    done.touch()
+
+
+def add_agent(conn: Connection, agent: str, topic: str) -> dict[str, str]:
+    run_dir = Path(conn.state_dir) / "kafka"
+    if conn.kafka_security["security_protocol"] != "SASL_SSL" or not port_open(ports(conn.name)[0]):
+        sys.exit(f"stack: add-agent needs the stack {conn.name} up in its secure mode (stack.py up)")
+    runner = kafka_runner(find_java_home(), run_dir / "log4j2.xml")
+    try:
+        return kafka_auth.add_agent(runner, Path(conn.state_dir), conn.kafka_bootstrap, agent, topic)
+    except ValueError as error:
+        sys.exit(f"stack: {error}")
 
 
 def ensure_es_user() -> tuple[int, int] | None:
@@ -372,7 +475,9 @@ def up(conn: Connection, services: tuple[str, ...]) -> None:
             start_kafka(conn, java_home)
         if "elasticsearch" in services:
             start_elasticsearch(conn, java_home)
-        (Path(conn.state_dir) / "connection.json").write_text(json.dumps(asdict(conn), indent=2))
+        saved = Path(conn.state_dir) / "connection.json"
+        saved.write_text(json.dumps(asdict(conn), indent=2))
+        saved.chmod(0o600)  # credentials
 
 
 def stop_companions(conn: Connection) -> None:
@@ -409,13 +514,37 @@ def status(conn: Connection) -> dict[str, object]:
     }
 
 
+def env_lines(conn: Connection) -> list[str]:
+    security = conn.kafka_security
+    lines = [f"CANHGAC_KAFKA_BOOTSTRAP={conn.kafka_bootstrap}"]
+    lines.append(f"CANHGAC_KAFKA_SECURITY_PROTOCOL={security['security_protocol']}")
+    if "username" in security:
+        lines.append(f"CANHGAC_KAFKA_SASL_MECHANISM={security['sasl_mechanism']}")
+        lines.append(f"CANHGAC_KAFKA_USERNAME={security['username']}")
+        lines.append(f"CANHGAC_KAFKA_PASSWORD={security['password']}")
+        lines.append(f"CANHGAC_KAFKA_CA_FILE={conn.ca_file}")
+    lines.append(f"CANHGAC_ES_URL={conn.es_url}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "add-agent"])
+    parser.add_argument("agent", nargs="?", help="add-agent: the agent's name (its principal is agent-NAME)")
     parser.add_argument("--name", default=os.environ.get("CANHGAC_STACK_NAME", "dev"))
     parser.add_argument("--service", choices=SERVICES, action="append")
     parser.add_argument("--json", action="store_true", help="print the connection settings as JSON")
-    args = parser.parse_args(argv)
+    parser.add_argument("--insecure", action="store_true", help="up: plaintext Kafka (benchmarks only)")
+    parser.add_argument("--topic", default=kafka_auth.EVENTS_TOPIC, help="add-agent: the topic it may write")
+    args = parser.parse_intermixed_args(argv)
+    if args.command == "up":
+        # The mode is remembered, so env/status/add-agent report the stack as it was brought up.
+        marker = state_dir(args.name) / "kafka" / "insecure"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        if args.insecure:
+            marker.touch()
+        else:
+            marker.unlink(missing_ok=True)
     conn = connection(args.name)
     services = tuple(args.service or SERVICES)
     if args.command == "up":
@@ -425,12 +554,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "status":
         print(json.dumps(status(conn), indent=2))
         return 0
+    elif args.command == "add-agent":
+        if not args.agent:
+            parser.error("add-agent needs the agent's name")
+        with locked(conn):
+            print(json.dumps(add_agent(conn, args.agent, args.topic)))
+        return 0
     if args.command in ("up", "env"):
         if args.json:
             print(json.dumps(asdict(conn)))
         else:
-            print(f"CANHGAC_KAFKA_BOOTSTRAP={conn.kafka_bootstrap}")
-            print(f"CANHGAC_ES_URL={conn.es_url}")
+            print("\n".join(env_lines(conn)))
     return 0
 
 

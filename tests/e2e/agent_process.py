@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from event_contract import Event, decode_event
+from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 30.0
@@ -32,13 +33,13 @@ LOG_TAIL_BYTES = 4000
 
 
 def agent_config(
-    bootstrap: str, topic: str, state_dir: Path, sensors: dict[str, dict[str, Any]]
+    kafka: KafkaAccess, topic: str, state_dir: Path, sensors: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     """An agent configuration with only ``sensors`` enabled and a heartbeat every second."""
     return {
         "organization": {"id": "org-e2e", "name": "E2E Agency"},
         "system": {"name": "Agent to Kafka", "security_level": 3},
-        "kafka": {"bootstrap": bootstrap, "topic": topic, "request_timeout_s": 10},
+        "kafka": kafka.config() | {"topic": topic, "request_timeout_s": 10},
         "host": {"id": f"host-e2e-{uuid.uuid4().hex[:8]}", "name": "e2e-host"},
         "state_dir": str(state_dir),
         "heartbeat": {"interval_s": 1},
@@ -117,9 +118,9 @@ class AgentProcess:
             self._process.wait(10)
 
 
-async def create_topic(bootstrap: str, topic: str) -> None:
+async def create_topic(kafka: KafkaAccess, topic: str) -> None:
     """A single-partition topic: the agent keys by host, so one partition holds its whole order."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
@@ -136,9 +137,9 @@ class TopicReader:
     that breaks the contract) propagates, so no invalid record can pass unnoticed.
     """
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaAccess, topic: str) -> None:
         self._partition = TopicPartition(topic, 0)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
         self.events: list[Event] = []
 
     async def __aenter__(self) -> Self:

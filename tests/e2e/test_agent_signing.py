@@ -18,6 +18,7 @@ from collector.origin import classify
 from event_contract import decode_event_document
 from event_contract.signing import KEY_ID_HEADER, header_value
 from tests.e2e.agent_process import REPO, AgentProcess, agent_config, create_topic, sequence_faults
+from tests.support.kafka import KafkaAccess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -35,9 +36,9 @@ def enroll(config: Path) -> dict[str, Any]:
     return dict(entries[0])
 
 
-async def records(bootstrap: str, topic: str, at_least: int) -> list[Any]:
+async def records(kafka: KafkaAccess, topic: str, at_least: int) -> list[Any]:
     partition = TopicPartition(topic, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([partition])
@@ -57,8 +58,8 @@ async def test_every_message_is_signed_by_the_enrolled_key_across_a_restart(
     stack: Any, tmp_path: Path
 ) -> None:
     topic = f"e2e-sign-{uuid.uuid4().hex[:8]}"
-    await create_topic(stack.kafka_bootstrap, topic)
-    config = agent_config(stack.kafka_bootstrap, topic, tmp_path / "state", sensors={})
+    await create_topic(stack.kafka, topic)
+    config = agent_config(stack.kafka, topic, tmp_path / "state", sensors={})
     with AgentProcess(tmp_path, config) as agent:
         entry = enroll(agent.config_path)
         assert enroll(agent.config_path) == entry, "enrolling again prints the same entry"
@@ -69,12 +70,12 @@ async def test_every_message_is_signed_by_the_enrolled_key_across_a_restart(
 
         for _ in range(2):  # a restart keeps the key and the sequence
             agent.start()
-            before = len(await records(stack.kafka_bootstrap, topic, 0))
-            await records(stack.kafka_bootstrap, topic, before + 3)
+            before = len(await records(stack.kafka, topic, 0))
+            await records(stack.kafka, topic, before + 3)
             code = agent.stop()
             assert code == 0, agent.log_tail()
 
-    found = await records(stack.kafka_bootstrap, topic, 6)
+    found = await records(stack.kafka, topic, 6)
     assert len(found) >= 6, agent.log_tail()
     documents = [decode_event_document(record.value) for record in found]
     assert not sequence_faults(event for _, event in documents)

@@ -32,6 +32,7 @@ from tests.e2e.agent_process import (
     sequence_faults,
     stop_gracefully,
 )
+from tests.support.kafka import KafkaAccess
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SSHPASS = shutil.which("sshpass")
@@ -57,12 +58,13 @@ needs_sshd = pytest.mark.skipif(
 class KafkaStack(Protocol):
     """What these tests use of the ``stack`` fixture (tests/conftest.py)."""
 
-    kafka_bootstrap: str
+    @property
+    def kafka(self) -> KafkaAccess: ...
 
 
 async def fresh_topic(stack: KafkaStack, purpose: str) -> str:
     topic = f"e2e-agent-{purpose}-{uuid.uuid4().hex[:8]}"
-    await create_topic(stack.kafka_bootstrap, topic)
+    await create_topic(stack.kafka, topic)
     return topic
 
 
@@ -108,10 +110,10 @@ async def test_file_changes_arrive_in_order_with_gapless_sequences(stack: KafkaS
     watched = tmp_path / "www"
     watched.mkdir()
     target = watched / "upload.php"
-    config = agent_config(stack.kafka_bootstrap, topic, tmp_path / "state", file_integrity(watched))
+    config = agent_config(stack.kafka, topic, tmp_path / "state", file_integrity(watched))
     with AgentProcess(tmp_path, config) as agent:
         agent.start()
-        async with TopicReader(stack.kafka_bootstrap, topic) as reader:
+        async with TopicReader(stack.kafka, topic) as reader:
             await wait_until_watching(reader, agent, watched)
             target.write_text("<?php echo 'hello';")
             await reader.wait_for(has_file_action(target, "creation"), ARRIVAL_LIMIT_S, "creation", agent)
@@ -158,7 +160,7 @@ async def test_a_change_made_while_the_agent_was_stopped_is_reported_after_resta
     watched.mkdir()
     (watched / "ls").write_bytes(b"\x7fELF original")
     (watched / "ps").write_bytes(b"\x7fELF ps")
-    config = agent_config(stack.kafka_bootstrap, topic, tmp_path / "state", file_integrity(watched))
+    config = agent_config(stack.kafka, topic, tmp_path / "state", file_integrity(watched))
     expected = {
         ("modification", str(watched / "ls")),
         ("deletion", str(watched / "ps")),
@@ -172,7 +174,7 @@ async def test_a_change_made_while_the_agent_was_stopped_is_reported_after_resta
 
     with AgentProcess(tmp_path, config) as agent:
         agent.start()
-        async with TopicReader(stack.kafka_bootstrap, topic) as reader:
+        async with TopicReader(stack.kafka, topic) as reader:
             await wait_until_watching(reader, agent, watched)
             await stop_gracefully(agent)
             (watched / "ls").write_bytes(b"\x7fELF trojaned")
@@ -228,11 +230,11 @@ async def wait_until_seeing_execs(reader: TopicReader, agent: AgentProcess) -> N
 
 async def test_an_exec_storm_reaches_kafka_with_the_executables(stack: KafkaStack, tmp_path: Path) -> None:
     topic = await fresh_topic(stack, "storm")
-    config = agent_config(stack.kafka_bootstrap, topic, tmp_path / "state", {"process": {}})
+    config = agent_config(stack.kafka, topic, tmp_path / "state", {"process": {}})
     with AgentProcess(tmp_path, config) as agent:
         launched = time.monotonic()
         agent.start()
-        async with TopicReader(stack.kafka_bootstrap, topic) as reader:
+        async with TopicReader(stack.kafka, topic) as reader:
             await wait_until_seeing_execs(reader, agent)
             started = time.monotonic()
             ready_s = started - launched
@@ -359,10 +361,10 @@ async def test_failed_and_accepted_ssh_logins_reach_kafka(
     # cannot happen before the sensor has opened the file; sshd's start-up lines carry no login.
     login = {"sources": [{"path": str(sshd_log), "program": "sshd"}], "poll_interval_s": 0.1}
     sensors = {"login": {**login, "start_at_end": False}}
-    config = agent_config(stack.kafka_bootstrap, topic, tmp_path / "state", sensors)
+    config = agent_config(stack.kafka, topic, tmp_path / "state", sensors)
     with AgentProcess(tmp_path, config) as agent:
         agent.start()
-        async with TopicReader(stack.kafka_bootstrap, topic) as reader:
+        async with TopicReader(stack.kafka, topic) as reader:
             for _ in range(2):
                 assert await ssh_login(port, user, "wrong-" + password) != 0
             assert await ssh_login(port, user, password) == 0

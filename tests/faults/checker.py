@@ -29,18 +29,21 @@ from tests.faults.readback import (
     read_records,
 )
 from tests.faults.rules import KnownRule
+from tests.support.kafka import KafkaAccess
 
 
 @dataclass(frozen=True)
 class Target:
     """Where one fault run's data lives."""
 
-    bootstrap: str
+    kafka: KafkaAccess
     es_url: str
     events_topic: str
     dead_letter_topic: str
     group_id: str
     index_prefix: str
+    collector_kafka: KafkaAccess | None = None
+    """The collectors' own principal (ACLs on this run's topics only); None: they use ``kafka``."""
 
 
 @dataclass(frozen=True)
@@ -139,15 +142,15 @@ def _valid_document(value: bytes) -> dict[str, Any] | None:
 async def check_committed(target: Target) -> OffsetCheck:
     """Nothing committed but missing: every record below the group's committed offset is indexed (a valid
     event) or dead-lettered (the rest). Offsets are read first, so anything written later only helps."""
-    committed = await committed_offsets(target.bootstrap, target.group_id, target.events_topic)
-    ends = await end_offsets(target.bootstrap, target.events_topic)
+    committed = await committed_offsets(target.kafka, target.group_id, target.events_topic)
+    ends = await end_offsets(target.kafka, target.events_topic)
     check = OffsetCheck()
     check.committed_beyond_end = sum(1 for p, offset in committed.items() if offset > ends.get(p, 0))
     records = await read_records(
-        target.bootstrap, target.events_topic, until=committed | {p: 0 for p in ends if p not in committed}
+        target.kafka, target.events_topic, until=committed | {p: 0 for p in ends if p not in committed}
     )
     indexed = {doc["_id"] for doc in await documents(target.es_url, f"{target.index_prefix}events-*", [])}
-    letters = await read_records(target.bootstrap, target.dead_letter_topic)
+    letters = await read_records(target.kafka, target.dead_letter_topic)
     lettered = {_dead_letter_source(letter) for letter in letters}
     check.records_below_commit = len(records)
     for record in records:
@@ -172,7 +175,7 @@ async def check_run(
     crashes: Sequence[str] = (),
 ) -> Verdict:
     verdict = Verdict(crashes=list(crashes))
-    records = await read_records(target.bootstrap, target.events_topic)
+    records = await read_records(target.kafka, target.events_topic)
     sent: dict[str, dict[str, Any]] = {}
     malformed: set[str] = set()
     for record in records:
@@ -207,7 +210,7 @@ async def check_run(
         ["grouping.key_text", "grouping.window_start", "alert_ids"],
     )
     _check_incidents(verdict, alerts, incidents)
-    letters = await read_records(target.bootstrap, target.dead_letter_topic)
+    letters = await read_records(target.kafka, target.dead_letter_topic)
     _check_dead_letters(verdict, malformed, letters)
 
     final = await check_committed(target)

@@ -42,8 +42,8 @@ class CollectorPair:
         if not path.exists():
             self._workdir.mkdir(parents=True, exist_ok=True)
             document = {
-                "kafka": {
-                    "bootstrap": self._target.bootstrap,
+                "kafka": (self._target.collector_kafka or self._target.kafka).config()
+                | {
                     "events_topic": self._target.events_topic,
                     "dead_letter_topic": self._target.dead_letter_topic,
                     "correlation_topic": self._target.events_topic.replace(".events", ".correlation"),

@@ -17,6 +17,7 @@ import yaml
 from agent.cli import render_enrollment
 from agent.config import load_config
 from agent.spool import SPOOL_FILE
+from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = REPO / "tests" / "integration" / "agent_harness.py"
@@ -41,7 +42,7 @@ class SimulatedAgent:
     same spool. ``crashes`` lists exits nobody asked for."""
 
     name: str
-    bootstrap: str
+    kafka: KafkaAccess
     topic: str
     workdir: Path
     rate: float
@@ -64,7 +65,7 @@ class SimulatedAgent:
             document = {
                 "organization": {"id": "org-faults", "name": "Fault Suite Agency"},
                 "system": {"name": "Fault suite", "security_level": 3},
-                "kafka": {"bootstrap": self.bootstrap, "topic": self.topic, "request_timeout_s": 5},
+                "kafka": self.kafka.config() | {"topic": self.topic, "request_timeout_s": 5},
                 "host": {"id": f"host-{self.name}-{uuid.uuid4().hex[:6]}", "name": self.name},
                 "state_dir": str(self.state_dir),
                 "heartbeat": {"interval_s": 5},

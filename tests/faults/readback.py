@@ -12,6 +12,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_scan
 
+from tests.support.kafka import KafkaAccess
+
 
 @dataclass(frozen=True)
 class Record:
@@ -22,14 +24,14 @@ class Record:
     headers: dict[str, bytes]
 
 
-async def read_records(bootstrap: str, topic: str, until: dict[int, int] | None = None) -> list[Record]:
+async def read_records(kafka: KafkaAccess, topic: str, until: dict[int, int] | None = None) -> list[Record]:
     """Every record of ``topic`` from the beginning to the end offsets (or to ``until`` per partition)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024
+        **kafka.client_kwargs(), enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024
     )
     await consumer.start()
     try:
-        partitions = await _partitions(bootstrap, topic)
+        partitions = await _partitions(kafka, topic)
         assigned = [TopicPartition(topic, partition) for partition in partitions]
         if not assigned:
             return []
@@ -51,8 +53,8 @@ async def read_records(bootstrap: str, topic: str, until: dict[int, int] | None 
         await consumer.stop()
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _partitions(kafka: KafkaAccess, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         (description,) = await admin.describe_topics([topic])
@@ -61,19 +63,19 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
     return sorted(int(partition["partition"]) for partition in description["partitions"])
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def end_offsets(kafka: KafkaAccess, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(bootstrap, topic)
+        partitions = await _partitions(kafka, topic)
         ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return {tp.partition: offset for tp, offset in ends.items()}
     finally:
         await consumer.stop()
 
 
-async def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def committed_offsets(kafka: KafkaAccess, group_id: str, topic: str) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group_id)

@@ -27,6 +27,7 @@ from tests.faults.fleet import SimulatedAgent, write_keyring
 from tests.faults.hostile import HostileMessage, hostile_messages
 from tests.faults.readback import committed_offsets, end_offsets
 from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, integrity_rules, write_rule_dir
+from tests.support.kafka import KafkaAccess, allow_collector_prefix
 
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """The fault run's topics take messages above the contract's 1 MB limit, so oversized ones reach the
@@ -37,7 +38,9 @@ class ServiceControl(Protocol):
     """Stops and starts the shared stack's servers (the ``stack`` fixture, or :class:`TestStack`)."""
 
     @property
-    def kafka_bootstrap(self) -> str: ...
+    def kafka(self) -> KafkaAccess: ...
+
+    def kafka_as(self, user: str) -> KafkaAccess: ...
 
     @property
     def es_url(self) -> str: ...
@@ -75,7 +78,8 @@ class FaultRun:
     def __post_init__(self) -> None:
         self.random = random.Random(self.plan.seed)
         self.target = Target(
-            bootstrap=self.stack.kafka_bootstrap,
+            kafka=self.stack.kafka,
+            collector_kafka=self.stack.kafka_as("collector") if self.stack.kafka.secure else None,
             es_url=self.stack.es_url,
             events_topic=f"f{self.suffix}.events",
             dead_letter_topic=f"f{self.suffix}.dead-letter",
@@ -97,7 +101,7 @@ class FaultRun:
         print(line, flush=True)
 
     async def start(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.target.bootstrap)
+        admin = AIOKafkaAdminClient(**self.target.kafka.client_kwargs())
         await admin.start()
         try:
             config = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
@@ -105,11 +109,15 @@ class FaultRun:
             await admin.create_topics([NewTopic(n, 4, 1, topic_configs=config) for n in names])
         finally:
             await admin.close()
+        collector = self.target.collector_kafka
+        if collector is not None and collector.username is not None:
+            # The collectors run as the stack's collector principal, granted this run's topics and group.
+            await allow_collector_prefix(self.target.kafka, collector.username, f"f{self.suffix}")
         write_rule_dir(self.workdir / "rules")
         for n in range(self.plan.agents):
             agent = SimulatedAgent(
                 f"agent{n}",
-                self.target.bootstrap,
+                self.target.kafka,
                 self.target.events_topic,
                 self.workdir,
                 self.plan.agent_rate,
@@ -173,7 +181,7 @@ class FaultRun:
     async def send_hostile(self) -> None:
         messages = hostile_messages(oversized=self.plan.oversized, round_=len(self.hostile_sent))
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.target.bootstrap,
+            **self.target.kafka.client_kwargs(),
             acks="all",
             enable_idempotence=True,
             max_request_size=TOPIC_MAX_MESSAGE_BYTES,
@@ -187,7 +195,7 @@ class FaultRun:
         self.hostile_sent += messages
         self.note(f"sent {len(messages)} hostile messages")
         if self.plan.drain_hostile:
-            sent_up_to = await end_offsets(self.target.bootstrap, self.target.events_topic)
+            sent_up_to = await end_offsets(self.target.kafka, self.target.events_topic)
             await self.wait_until_committed(time.monotonic() + 60, sent_up_to)
 
     def catalogue(self) -> list[Callable[[], Awaitable[None]]]:
@@ -217,9 +225,9 @@ class FaultRun:
         """Until the consumer group has committed up to ``offsets`` (default: the end of every partition,
         which the agents keep moving while they run), or the deadline."""
         while time.monotonic() < deadline:
-            ends = offsets or await end_offsets(self.target.bootstrap, self.target.events_topic)
+            ends = offsets or await end_offsets(self.target.kafka, self.target.events_topic)
             committed = await committed_offsets(
-                self.target.bootstrap, self.target.group_id, self.target.events_topic
+                self.target.kafka, self.target.group_id, self.target.events_topic
             )
             if all(committed.get(p, 0) >= end for p, end in ends.items()):
                 return
@@ -241,7 +249,7 @@ class FaultRun:
             )
             if names:
                 await client.indices.delete(index=",".join(names))
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.target.bootstrap)
+        admin = AIOKafkaAdminClient(**self.target.kafka.client_kwargs())
         await admin.start()
         try:
             await admin.delete_topics(

@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from tests.faults.scenario import FaultPlan, random_faults, run_faults
+from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "deploy" / "stack" / "stack.py"
@@ -32,6 +34,15 @@ class TestStack:
     name: str
     kafka_bootstrap: str
     es_url: str
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The Kafka super user, as the ``stack`` fixture gives it."""
+        return KafkaAccess.from_connection(self.settings)
+
+    def kafka_as(self, user: str) -> KafkaAccess:
+        return KafkaAccess.from_connection(self.settings, user)
 
     @classmethod
     def up(cls) -> TestStack:
@@ -43,7 +54,7 @@ class TestStack:
             text=True,
         )
         settings = json.loads(result.stdout)
-        return cls(name, settings["kafka_bootstrap"], settings["es_url"])
+        return cls(name, settings["kafka_bootstrap"], settings["es_url"], settings)
 
     def _run(self, command: str, service: str) -> None:
         subprocess.run(

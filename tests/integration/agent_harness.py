@@ -36,6 +36,7 @@ from agent.sensors.base import Observation
 from agent.service import run_agent, run_event_loop
 from event_contract import Dataset, Event, decode_event
 from event_contract.events import SensorHealth
+from tests.support.kafka import KafkaAccess
 
 
 class CountingSensor:
@@ -81,8 +82,8 @@ class Delivered:
     event: Event
 
 
-async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def create_topic(kafka: KafkaAccess, topic: str, partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
@@ -90,9 +91,9 @@ async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
         await admin.close()
 
 
-async def read_topic(bootstrap: str, topic: str, partitions: int = 3) -> list[Delivered]:
+async def read_topic(kafka: KafkaAccess, topic: str, partitions: int = 3) -> list[Delivered]:
     """Every record on ``topic`` now, per partition in offset order, decoded with the contract."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         assigned = [TopicPartition(topic, partition) for partition in range(partitions)]

@@ -19,18 +19,25 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from elasticsearch import AsyncElasticsearch
 
+from tests.support.kafka import KafkaAccess, allow_collector_prefix
+
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "rules" / "pipelines" / "linux-ecs.yml"
 
 
 @dataclass
 class CollectorRun:
-    """Names for one test's collectors: unique topics, consumer group and index prefix."""
+    """Names for one test's collectors: unique topics, consumer group and index prefix.
 
-    kafka_bootstrap: str
+    ``kafka`` is the super user, which creates the topics and produces and reads in the test's place;
+    the collector processes log in as ``collector_kafka`` when given (see :meth:`grant_collector`).
+    """
+
+    kafka: KafkaAccess
     es_url: str
     rules_dir: Path
     workdir: Path
+    collector_kafka: KafkaAccess | None = None
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     extra_settings: dict[str, Any] = field(default_factory=dict)
@@ -54,8 +61,8 @@ class CollectorRun:
 
     def config_file(self) -> Path:
         config = {
-            "kafka": {
-                "bootstrap": self.kafka_bootstrap,
+            "kafka": (self.collector_kafka or self.kafka).config()
+            | {
                 "events_topic": self.events_topic,
                 "dead_letter_topic": self.dead_letter_topic,
                 "correlation_topic": self.correlation_topic,
@@ -71,7 +78,7 @@ class CollectorRun:
         return path
 
     async def create_topics(self, partitions: int = 4) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(**self.kafka.client_kwargs())
         await admin.start()
         try:
             await admin.create_topics(
@@ -82,6 +89,14 @@ class CollectorRun:
             )
         finally:
             await admin.close()
+
+    async def grant_collector(self, collector: KafkaAccess) -> None:
+        """Run the collectors as ``collector`` (the stack's collector principal), granted this test's
+        topics and groups only (PREFIXED ACLs on ``t<suffix>``), as production grants the real topics."""
+        if collector.username is None:
+            raise ValueError("the collector's access has no username")
+        await allow_collector_prefix(self.kafka, collector.username, f"t{self.suffix}")
+        self.collector_kafka = collector
 
     def start_collector(self) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"collector-{len(self.processes)}.log").open("ab")
@@ -113,9 +128,7 @@ class CollectorRun:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("*.log")))
 
     async def produce(self, messages: Iterable[tuple[bytes, bytes]]) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        producer = AIOKafkaProducer(**self.kafka.client_kwargs(), acks="all", enable_idempotence=True)
         await producer.start()
         try:
             for key, value in messages:
@@ -125,7 +138,7 @@ class CollectorRun:
 
     async def dead_letters(self, expected: int, timeout_s: float = 60) -> list[Any]:
         consumer = AIOKafkaConsumer(
-            self.dead_letter_topic, bootstrap_servers=self.kafka_bootstrap, auto_offset_reset="earliest"
+            self.dead_letter_topic, **self.kafka.client_kwargs(), auto_offset_reset="earliest"
         )
         await consumer.start()
         found: list[Any] = []

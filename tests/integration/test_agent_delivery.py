@@ -26,6 +26,7 @@ from agent.runtime import AgentRuntime
 from agent.spool import SPOOL_FILE, AsyncSpool, Spool
 from event_contract import AuthenticationEvent, HeartbeatEvent, message_key
 from tests.integration.agent_harness import CountingSensor, Delivered, create_topic, read_topic
+from tests.support.kafka import KafkaAccess
 
 pytestmark = pytest.mark.integration
 
@@ -38,18 +39,19 @@ OUTAGE_LIMIT_S = 20
 class KafkaStack(Protocol):
     """What these tests use of the ``stack`` fixture (tests/conftest.py)."""
 
-    kafka_bootstrap: str
+    @property
+    def kafka(self) -> KafkaAccess: ...
 
     def stop_service(self, service: str) -> None: ...
 
     def start_service(self, service: str) -> None: ...
 
 
-def config_document(bootstrap: str, topic: str, state_dir: Path) -> dict[str, object]:
+def config_document(kafka: KafkaAccess, topic: str, state_dir: Path) -> dict[str, object]:
     return {
         "organization": {"id": "org-it", "name": "Integration Agency"},
         "system": {"name": "Delivery test", "security_level": 2},
-        "kafka": {"bootstrap": bootstrap, "topic": topic, "request_timeout_s": 5},
+        "kafka": kafka.config() | {"topic": topic, "request_timeout_s": 5},
         "host": {"id": f"host-{uuid.uuid4().hex[:8]}", "name": "it-host"},
         "state_dir": str(state_dir),
         "heartbeat": {"interval_s": 1},
@@ -86,10 +88,10 @@ def spool_rows(state_dir: Path) -> tuple[int, int]:
 
 
 async def test_events_arrive_in_order_keyed_by_host_and_valid(stack: KafkaStack, tmp_path: Path) -> None:
-    bootstrap = stack.kafka_bootstrap
+    kafka = stack.kafka
     topic = f"it-agent-order-{uuid.uuid4().hex[:8]}"
-    await create_topic(bootstrap, topic)
-    config: AgentConfig = validate_config(config_document(bootstrap, topic, tmp_path / "state"))
+    await create_topic(kafka, topic)
+    config: AgentConfig = validate_config(config_document(kafka, topic, tmp_path / "state"))
     identity = detect_identity(config)
     spool = AsyncSpool(Spool(tmp_path / "state" / SPOOL_FILE, 10_000, 10**8, "drop_oldest"))
     counters = Counters()
@@ -105,7 +107,7 @@ async def test_events_arrive_in_order_keyed_by_host_and_valid(stack: KafkaStack,
         stop.set()
         await asyncio.wait_for(task, 30)
 
-    delivered = await read_topic(bootstrap, topic)
+    delivered = await read_topic(kafka, topic)
 
     assert {item.partition for item in delivered} == {delivered[0].partition}, "one host, one partition"
     assert {item.key for item in delivered} == {message_key(identity.host.id)}
@@ -122,12 +124,12 @@ async def test_events_arrive_in_order_keyed_by_host_and_valid(stack: KafkaStack,
 async def test_outage_and_kill_9_lose_nothing_and_duplicate_nothing(
     stack: KafkaStack, tmp_path: Path
 ) -> None:
-    bootstrap = stack.kafka_bootstrap
+    kafka = stack.kafka
     topic = f"it-agent-outage-{uuid.uuid4().hex[:8]}"
-    await create_topic(bootstrap, topic)
+    await create_topic(kafka, topic)
     state_dir = tmp_path / "state"
     config_path = tmp_path / "agent.yaml"
-    config_path.write_text(yaml.safe_dump(config_document(bootstrap, topic, state_dir)), encoding="utf-8")
+    config_path.write_text(yaml.safe_dump(config_document(kafka, topic, state_dir)), encoding="utf-8")
     logs = (tmp_path / "agent-1.log").open("wb"), (tmp_path / "agent-2.log").open("wb")
 
     def start_agent(log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -182,7 +184,7 @@ async def test_outage_and_kill_9_lose_nothing_and_duplicate_nothing(
             log.close()
 
     depth, next_sequence = spool_rows(state_dir)
-    delivered = await read_topic(bootstrap, topic)
+    delivered = await read_topic(kafka, topic)
 
     assert depth == 0, "a graceful stop with Kafka up drains the spool"
     assert len({item.partition for item in delivered}) == 1

@@ -36,11 +36,11 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def test_agent_metrics_follow_capture_and_delivery(stack, tmp_path: Path) -> None:
     topic = f"t{uuid.uuid4().hex[:8]}.events"
-    asyncio.run(create_topic(stack.kafka_bootstrap, topic))
+    asyncio.run(create_topic(stack.kafka, topic))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    document = config_document(stack.kafka_bootstrap, topic, tmp_path / "state")
+    document = config_document(stack.kafka, topic, tmp_path / "state")
     document["metrics"] = {"enabled": True, "port": port}
     config = tmp_path / "agent.yaml"
     config.write_text(yaml.safe_dump(document))
@@ -75,7 +75,7 @@ def test_agent_metrics_follow_capture_and_delivery(stack, tmp_path: Path) -> Non
         spooled = found[("canhgac_agent_events_spooled_total", ())]
         assert delivered == spooled >= COUNT  # the synthetic events plus heartbeats, all acknowledged
         assert found[("canhgac_agent_spool_depth", ())] >= 0
-        in_kafka = asyncio.run(read_topic(stack.kafka_bootstrap, topic))
+        in_kafka = asyncio.run(read_topic(stack.kafka, topic))
         assert len(in_kafka) >= delivered
     finally:
         agent.send_signal(signal.SIGTERM)

@@ -88,7 +88,7 @@ async def test_metrics_count_consumed_dead_lettered_alerts_lag_and_commits(stack
     rules.mkdir()
     (rules / "shell.yml").write_text(RULE)
     port = free_port()
-    run = MeteredRun(stack.kafka_bootstrap, stack.es_url, rules, tmp_path, metrics_port=port)
+    run = MeteredRun(stack.kafka, stack.es_url, rules, tmp_path, metrics_port=port)
     await run.create_topics(partitions=2)
     process = run.start_collector()
     try:

@@ -55,8 +55,10 @@ def run(stack, tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yml").write_text(RULES)
-    collectors = CollectorRun(stack.kafka_bootstrap, stack.es_url, rules, tmp_path)
+    collectors = CollectorRun(stack.kafka, stack.es_url, rules, tmp_path)
     asyncio.run(collectors.create_topics())
+    # The collectors log in as the stack's collector principal: its ACLs must be enough for the pipeline.
+    asyncio.run(collectors.grant_collector(stack.kafka_as("collector")))
     yield collectors
     collectors.stop_all()
 

@@ -73,7 +73,7 @@ class Agent:
 
 
 async def produce(run: CollectorRun, records: list[Record]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=run.kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**run.kafka.client_kwargs(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for key, value, headers in records:
@@ -100,7 +100,7 @@ async def integrity_alerts(run: CollectorRun) -> Counter[str]:
 def run(stack: Any, tmp_path: Path) -> Any:
     rules = tmp_path / "rules"
     rules.mkdir()
-    collectors = CollectorRun(stack.kafka_bootstrap, stack.es_url, rules, tmp_path)
+    collectors = CollectorRun(stack.kafka, stack.es_url, rules, tmp_path)
     asyncio.run(collectors.create_topics(partitions=1))  # one partition: one order for every message
     yield collectors
     collectors.stop_all()

@@ -106,7 +106,7 @@ def agent_config(run: CollectorRun, workdir: Path, web_root: Path, sshd_log: Pat
     config = {
         "organization": {"id": "so-e2e", "name": "Sở thử nghiệm"},
         "system": {"name": "Cổng thông tin thử nghiệm", "security_level": 3},
-        "kafka": {"bootstrap": run.kafka_bootstrap, "topic": run.events_topic},
+        "kafka": run.kafka.config() | {"topic": run.events_topic},
         "state_dir": str(workdir / "agent-state"),
         "heartbeat": {"interval_s": 5},
         "sensors": {
@@ -197,7 +197,7 @@ async def test_real_activity_raises_the_projects_alerts(
 ) -> None:
     port, sshd_log = sshd
     user, password = account
-    run = CollectorRun(stack.kafka_bootstrap, stack.es_url, RULES, tmp_path)
+    run = CollectorRun(stack.kafka, stack.es_url, RULES, tmp_path)
     await run.create_topics(partitions=2)
     run.start_collector()
     config = agent_config(run, tmp_path, web_root, sshd_log)

@@ -44,7 +44,7 @@ def test_the_agent_example_is_a_valid_agent_configuration() -> None:
     assert config.kafka.security_protocol == "SASL_SSL"
     assert config.kafka.sasl_mechanism == "SCRAM-SHA-512"
     assert config.kafka.password_file is not None
-    assert config.kafka.cafile is not None
+    assert config.kafka.ssl_cafile is not None
     assert config.metrics.enabled is False
     assert set(check_sensors(config)) == {"file_integrity", "process", "login"}
 
