@@ -15,7 +15,7 @@ splices the sequence into those bytes.
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -138,7 +138,7 @@ class Enricher:
             raise InvalidObservation(f"observation sets runtime-owned fields: {names}")
         meta: dict[str, Any] = {
             **sensor_meta,
-            "id": str(uuid.uuid4()),
+            "id": _uuid4(),
             "kind": "state" if observation.dataset == Dataset.HEARTBEAT else "event",
             "category": list(observation.category),
             "type": list(observation.type),
@@ -165,3 +165,12 @@ class Enricher:
 
 def _wire(value: Any, model: type[Any]) -> Any:
     return msgspec.convert(value, struct_for(model), from_attributes=True)
+
+
+def _uuid4() -> str:
+    """``str(uuid.uuid4())`` at less than half its cost (its string formatting is pure Python)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    hexed = raw.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"

@@ -5,6 +5,7 @@ pydantic path encodes; the collector's decoder and the contract read both the sa
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,6 +141,8 @@ def test_the_wire_encoding_equals_the_contract_encoding(identity: Identity, obse
     assert decode(wire) == decode(contract) == orjson.loads(wire)
     assert decode_event(wire) == decode_event(contract)
     kept = orjson.loads(wire)
+    event_id = uuid.UUID(kept["event"]["id"])
+    assert (event_id.version, event_id.variant, str(event_id)) == (4, uuid.RFC_4122, kept["event"]["id"])
     assert kept["event"]["kind"] == ("state" if observation.action == "heartbeat" else "event")
     assert kept["event"]["module"] == "canhgac"
     assert kept["ecs"] == {"version": decode_event(contract).ecs.version}
