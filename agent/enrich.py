@@ -5,20 +5,29 @@ the event (see :mod:`agent.spool`), so that numbers are never reused and gaps me
 that does not make a valid contract event is rejected here, before it consumes a sequence number, with
 a reason naming the field.
 
-The validated event is encoded once, here; numbering it only splices the sequence into those bytes
-(re-validating or re-encoding a copy per event cost about as much as the validation itself).
+The event is validated and encoded with the contract's msgspec wire types (:mod:`event_contract.wire`,
+generated from the pydantic models): about five times cheaper per event than pydantic's validation and
+dump. Those types never accept what the contract refuses; the few spellings they refuse and pydantic's
+lax mode accepts are handed to the contract, whose verdict (and reason) is final, so the agent accepts and
+refuses exactly what it did with pydantic alone. The event is encoded once, here; numbering it only
+splices the sequence into those bytes.
 """
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 from agent.identity import Identity
 from agent.sensors.base import Observation
-from event_contract import Dataset, DecodeError, Event, encode_event, event_from_dict, message_key
+from event_contract import Dataset, DecodeError, encode_event, event_from_dict, message_key
+from event_contract.ecs import AgentInfo, HostInfo, InformationSystem, Organization
+from event_contract.wire import STRUCT_BY_DATASET, encode_struct, struct_for
 
 RUNTIME_OWNED = frozenset({"@timestamp", "host", "agent", "organization", "ecs"})
 """Top-level groups only the runtime writes; a sensor that sets them has a bug."""
@@ -44,33 +53,33 @@ a free-form map too) is rendered the slow way."""
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
-    """A validated event waiting for its sequence number (implements :class:`agent.spool.Spoolable`).
+    """A validated, encoded event waiting for its sequence number (implements :class:`agent.spool.Spoolable`).
 
-    ``render`` gives exactly what :func:`encode_event` gives for the event with that sequence."""
+    ``render`` gives the encoded event with ``event.sequence`` set to that number."""
 
-    event: Event
     key: bytes
     droppable: bool
     _before: bytes
     _after: bytes | None
     """The encoded event around ``"sequence":0`` (``_before`` ends with ``"sequence":``); ``_after`` is
-    None when the placeholder was not found exactly once."""
+    None when the placeholder was not found exactly once, and ``_before`` is then the whole event."""
 
     @classmethod
-    def of(cls, event: Event, key: bytes, droppable: bool) -> PendingEvent:
-        encoded = encode_event(event)
-        if event.event.sequence != 0 or encoded.count(_SEQUENCE_PLACEHOLDER) != 1:
-            return cls(event, key, droppable, b"", None)
+    def of(cls, encoded: bytes, key: bytes, droppable: bool) -> PendingEvent:
+        """``encoded``: a contract event whose ``event.sequence`` is 0."""
+        if encoded.count(_SEQUENCE_PLACEHOLDER) != 1:
+            return cls(key, droppable, encoded, None)
         at = encoded.index(_SEQUENCE_PLACEHOLDER) + len(_SEQUENCE_PLACEHOLDER) - 1
-        return cls(event, key, droppable, encoded[:at], encoded[at + 1 :])
+        return cls(key, droppable, encoded[:at], encoded[at + 1 :])
 
     def render(self, sequence: int) -> bytes:
         if sequence < 0:
             raise ValueError(f"event.sequence must not be negative, got {sequence}")
         if self._after is not None:
             return b"%b%d%b" % (self._before, sequence, self._after)
-        meta = self.event.event.model_copy(update={"sequence": sequence})
-        return encode_event(self.event.model_copy(update={"event": meta}))
+        document = orjson.loads(self._before)
+        document["event"]["sequence"] = sequence
+        return orjson.dumps(document)
 
 
 class Enricher:
@@ -79,16 +88,42 @@ class Enricher:
     def __init__(self, identity: Identity) -> None:
         self._identity = identity
         self._key = message_key(identity.host.id)
+        # The identity's groups as wire values, once: msgspec takes them as they are into every event.
+        self._host = _wire(identity.host, HostInfo)
+        self._agent = _wire(identity.agent, AgentInfo)
+        self._organization = _wire(identity.organization, Organization)
+        self._system = _wire(identity.system, InformationSystem)
 
     def enrich(self, observation: Observation) -> PendingEvent:
-        document = self._document(observation)
+        encoded = self.encode(self.document(observation), observation.dataset)
+        return PendingEvent.of(encoded, self._key, observation.dataset in SUPERSEDED_DATASETS)
+
+    def encode(self, document: dict[str, Any], dataset: Dataset) -> bytes:
+        """Validate and encode an event built by :meth:`document`; raises :class:`InvalidObservation`."""
         try:
-            event = event_from_dict(document)
+            # from_attributes: a sensor may hand contract models (the heartbeat's health) as well as dicts.
+            event = msgspec.convert(document, STRUCT_BY_DATASET[dataset], from_attributes=True)
+        except msgspec.ValidationError:
+            return self.by_the_contract(document)
+        return encode_struct(event)
+
+    def by_the_contract(self, document: dict[str, Any]) -> bytes:
+        """What the wire types refuse, the contract judges: it refuses with the reason it always gave, or
+        accepts a spelling only its lax mode knows.
+        (How every event was encoded before the wire types.)"""
+        document = {
+            **document,
+            "host": self._identity.host,
+            "agent": self._identity.agent,
+            "organization": self._identity.organization,
+            "canhgac": {**document["canhgac"], "system": self._identity.system},
+        }
+        try:
+            return encode_event(event_from_dict(document))
         except DecodeError as error:
             raise InvalidObservation(error.reason) from None
-        return PendingEvent.of(event, self._key, observation.dataset in SUPERSEDED_DATASETS)
 
-    def _document(self, observation: Observation) -> dict[str, Any]:
+    def document(self, observation: Observation) -> dict[str, Any]:
         fields = dict(observation.fields)
         clashing = RUNTIME_OWNED & fields.keys()
         if clashing:
@@ -103,7 +138,7 @@ class Enricher:
             raise InvalidObservation(f"observation sets runtime-owned fields: {names}")
         meta: dict[str, Any] = {
             **sensor_meta,
-            "id": str(uuid.uuid4()),
+            "id": _uuid4(),
             "kind": "state" if observation.dataset == Dataset.HEARTBEAT else "event",
             "category": list(observation.category),
             "type": list(observation.type),
@@ -118,11 +153,24 @@ class Enricher:
             **fields,
             "@timestamp": observation.timestamp,
             "event": meta,
-            "host": self._identity.host,
-            "agent": self._identity.agent,
-            "organization": self._identity.organization,
-            "canhgac": {**sensor_extra, "system": self._identity.system},
+            "host": self._host,
+            "agent": self._agent,
+            "organization": self._organization,
+            "canhgac": {**sensor_extra, "system": self._system},
         }
         if observation.message is not None:
             document["message"] = observation.message
         return document
+
+
+def _wire(value: Any, model: type[Any]) -> Any:
+    return msgspec.convert(value, struct_for(model), from_attributes=True)
+
+
+def _uuid4() -> str:
+    """``str(uuid.uuid4())`` at less than half its cost (its string formatting is pure Python)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    hexed = raw.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"

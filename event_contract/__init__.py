@@ -1,8 +1,8 @@
 """The event wire contract shared by the Canh Gác agent and collector.
 
 Every message on the events topic is one of the models in :mod:`event_contract.events`, serialised as
-JSON whose field names follow the Elastic Common Schema (ECS). This package depends on pydantic and
-orjson only, so an agency server that installs the agent pulls nothing of the collector.
+JSON whose field names follow the Elastic Common Schema (ECS). This package depends on pydantic,
+orjson and msgspec only, so an agency server that installs the agent pulls nothing of the collector.
 """
 
 from event_contract.codec import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.enrich import Enricher
 from agent.identity import Identity
 from agent.sensors.base import Observation
-from event_contract import AgentInfo, Event, HostInfo, InformationSystem, Organization
+from event_contract import AgentInfo, Event, HostInfo, InformationSystem, Organization, decode_event
 
 _ENRICHER = Enricher(
     Identity(
@@ -19,4 +19,4 @@ _ENRICHER = Enricher(
 
 def as_event(observation: Observation) -> Event:
     """The contract event the runtime would send; raises if the observation does not fit the contract."""
-    return _ENRICHER.enrich(observation).event
+    return decode_event(_ENRICHER.enrich(observation).render(0))
