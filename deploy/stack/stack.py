@@ -29,12 +29,16 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+try:  # imported as a module (type checking, tests)
+    from deploy.stack import es_security
+except ImportError:  # run as a script: this directory is on sys.path
+    import es_security  # type: ignore[no-redef,import-not-found]
 
 KAFKA_VERSION = "4.1.2"
 ES_VERSION = "8.19.21"
@@ -82,7 +86,7 @@ def ports(name: str) -> tuple[int, int]:
 
 def connection(name: str) -> Connection:
     kafka, es = ports(name)
-    return Connection(name, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}", str(state_dir(name)))
+    return Connection(name, f"127.0.0.1:{kafka}", f"https://127.0.0.1:{es}", str(state_dir(name)))
 
 
 # --- Java --------------------------------------------------------------------------------------------
@@ -191,13 +195,8 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def es_healthy(url: str, wait_s: int = 0) -> bool:
-    request = f"{url}/_cluster/health?wait_for_status=yellow&timeout={wait_s}s"
-    try:
-        with urllib.request.urlopen(request, timeout=wait_s + 5) as response:  # noqa: S310 - loopback URL
-            return json.load(response).get("status") in ("yellow", "green")
-    except (OSError, urllib.error.URLError, ValueError):
-        return False
+def es_healthy(conn: Connection, wait_s: int = 0) -> bool:
+    return es_security.healthy(Path(conn.state_dir), conn.es_url, wait_s)
 
 
 def wait_for(
@@ -278,9 +277,13 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
     run_dir = Path(conn.state_dir) / "elasticsearch"
     pid_file = run_dir / "es.pid"
     _, es_port = ports(conn.name)
-    if pid_alive(pid_file) and es_healthy(conn.es_url):
-        log(f"Elasticsearch already running on {conn.es_url}")
-        return
+    if pid_alive(pid_file):
+        if es_healthy(conn):
+            log(f"Elasticsearch already running on {conn.es_url}")
+            return
+        # Running without security (an older stack) or stuck: it must come up again, secure.
+        log("Elasticsearch is running but not healthy over TLS with the stack's credentials: restarting it")
+        stop_service(conn, "elasticsearch")
     home = es_home()
     owner = ensure_es_user()
     config = run_dir / "config"
@@ -302,12 +305,12 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             logs=run_dir / "logs",
         )
     )
+    state = Path(conn.state_dir)
+    es_security.install_certificates(state, config)
     for sub in ("data", "logs"):
         (run_dir / sub).mkdir(exist_ok=True)
     Path(conn.state_dir).chmod(0o755)
     run_dir.chmod(0o755)
-    if owner:
-        subprocess.run(["chown", "-R", f"{owner[0]}:{owner[1]}", str(run_dir)], check=True)
     env = {
         **os.environ,
         "ES_JAVA_HOME": str(java_home),
@@ -315,6 +318,10 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
         "ES_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP}",
     }
     env.pop("JAVA_HOME", None)
+    es_security.bootstrap_password(state, home, config, env)
+    es_security.file_users(state, home, config, env)
+    if owner:
+        subprocess.run(["chown", "-R", f"{owner[0]}:{owner[1]}", str(run_dir)], check=True)
     log_file = run_dir / "console.log"
     with log_file.open("ab") as out:
         process = subprocess.Popen(
@@ -329,8 +336,8 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             group=owner[1] if owner else None,
         )
     pid_file.write_text(str(process.pid))
-    wait_for("Elasticsearch", process, lambda: es_healthy(conn.es_url, 1), 180, log_file)
-    log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url}")
+    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), 180, log_file)
+    log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url} (TLS; users elastic and the canhgac roles)")
 
 
 def stop_service(conn: Connection, service: str) -> None:
@@ -372,7 +379,16 @@ def up(conn: Connection, services: tuple[str, ...]) -> None:
             start_kafka(conn, java_home)
         if "elasticsearch" in services:
             start_elasticsearch(conn, java_home)
-        (Path(conn.state_dir) / "connection.json").write_text(json.dumps(asdict(conn), indent=2))
+        # It holds passwords: readable by the user who runs the stack only.
+        written = Path(conn.state_dir) / "connection.json"
+        written.touch(mode=0o600)
+        written.chmod(0o600)
+        written.write_text(json.dumps(settings(conn), indent=2))
+
+
+def settings(conn: Connection) -> dict[str, Any]:
+    """Everything a client needs, as ``up --json`` prints it: URLs, the CA, users and their passwords."""
+    return {**asdict(conn), **es_security.settings(Path(conn.state_dir))}
 
 
 def stop_companions(conn: Connection) -> None:
@@ -405,7 +421,7 @@ def status(conn: Connection) -> dict[str, object]:
     return {
         **asdict(conn),
         "kafka": "running" if port_open(kafka_port) else "stopped",
-        "elasticsearch": "running" if es_healthy(conn.es_url) else "stopped",
+        "elasticsearch": "running" if es_healthy(conn) else "stopped",
     }
 
 
@@ -427,10 +443,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("up", "env"):
         if args.json:
-            print(json.dumps(asdict(conn)))
+            print(json.dumps(settings(conn)))
         else:
             print(f"CANHGAC_KAFKA_BOOTSTRAP={conn.kafka_bootstrap}")
             print(f"CANHGAC_ES_URL={conn.es_url}")
+            print(f"CANHGAC_ES_CA_FILE={es_security.ca(Path(conn.state_dir))}")
     return 0
 
 
