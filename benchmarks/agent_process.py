@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def stack_connection() -> dict[str, str]:
+def stack_connection() -> dict[str, Any]:
     """The local test stack (started if needed), as ``deploy/stack/stack.py up --json`` reports it."""
     out = subprocess.run(
         [

@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.agent_process import stack_connection  # noqa: E402
 from tests.integration.collector_harness import CollectorRun  # noqa: E402
+from tests.support.es import EsAccess  # noqa: E402
 from tests.support.events import encoded, process_exec  # noqa: E402
 
 RATE = int(os.environ.get("CANHGAC_BENCH_E2E_RATE", "2000"))
@@ -63,10 +64,10 @@ async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
 async def poll(
     run: CollectorRun, sent: dict[str, float], seen: dict[str, float], done: asyncio.Event
 ) -> None:
-    from elasticsearch import ApiError, AsyncElasticsearch
+    from elasticsearch import ApiError
     from elasticsearch import ConnectionError as EsConnectionError
 
-    async with AsyncElasticsearch(run.es_url) as client:
+    async with run.es.client() as client:
         while not done.is_set() or len(seen) < len(sent):
             pending = [event_id for event_id in sent if event_id not in seen]
             if pending:
@@ -92,9 +93,8 @@ async def poll(
 async def measure(results: dict[str, float]) -> None:
     connection = stack_connection()
     with tempfile.TemporaryDirectory() as workdir:
-        run = CollectorRun(
-            connection["kafka_bootstrap"], connection["es_url"], REPO / "rules" / "sigma", Path(workdir)
-        )
+        es = EsAccess.from_stack(connection)
+        run = CollectorRun(connection["kafka_bootstrap"], es, REPO / "rules" / "sigma", Path(workdir))
         await run.create_topics(partitions=6)
         run.start_collector()
         try:

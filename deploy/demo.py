@@ -41,7 +41,7 @@ def say(text: str) -> None:
     print(f"\033[1m==> {text}\033[0m", flush=True)
 
 
-def stack_up() -> dict[str, str]:
+def stack_up() -> dict[str, Any]:
     say("starting the local stack (Kafka + Elasticsearch on loopback)")
     out = subprocess.run(
         [PY, str(STACK), "up", "--name", "dev", "--json"], check=True, stdout=subprocess.PIPE
@@ -76,10 +76,32 @@ def stop_previous(pid_file: Path) -> None:
         pass
 
 
-def write_configs(conn: dict[str, str], workdir: Path) -> tuple[Path, Path]:
+def es_section(conn: dict[str, Any], user: str, workdir: Path) -> dict[str, Any]:
+    """The stack's Elasticsearch over TLS as its least-privilege ``user`` (collector or api); the password
+    goes to a file of this user only, not into the configuration."""
+    credentials = conn["es_users"][user]
+    password_file = workdir / f"es-{user}.password"
+    password_file.touch(mode=0o600)
+    password_file.chmod(0o600)
+    password_file.write_text(credentials["password"])
+    return {
+        "url": conn["es_url"],
+        "ca_certs": conn["ca_file"],
+        "username": credentials["username"],
+        "password_file": str(password_file),
+    }
+
+
+def api_environment(conn: dict[str, Any], workdir: Path) -> dict[str, str]:
+    """The API and the token command run as the ``api`` user, configured through the environment."""
+    section = es_section(conn, "api", workdir)
+    return {f"CANHGAC_COLLECTOR__ELASTICSEARCH__{key.upper()}": value for key, value in section.items()}
+
+
+def write_configs(conn: dict[str, Any], workdir: Path) -> tuple[Path, Path]:
     collector = {
         "kafka": {"bootstrap": conn["kafka_bootstrap"], "poll_timeout_ms": 100},
-        "elasticsearch": {"url": conn["es_url"]},
+        "elasticsearch": es_section(conn, "collector", workdir),
         "detection": {
             "rules": [str(REPO / "rules" / "sigma")],
             "pipeline": str(REPO / "rules" / "pipelines" / "linux-ecs.yml"),
@@ -103,12 +125,12 @@ def write_configs(conn: dict[str, str], workdir: Path) -> tuple[Path, Path]:
     return workdir / "collector.yaml", workdir / "agent.yaml"
 
 
-def create_token(conn: dict[str, str]) -> str:
+def create_token(conn: dict[str, Any], workdir: Path) -> str:
     out = subprocess.run(
-        [PY, "-m", "collector.cli", "token", "--es-url", conn["es_url"], "create"]
-        + ["--role", "analyst", "--name", "demo analyst"],
+        [PY, "-m", "collector.cli", "token", "create", "--role", "analyst", "--name", "demo analyst"],
         check=True,
         cwd=REPO,
+        env={**os.environ, **api_environment(conn, workdir)},
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
@@ -163,12 +185,13 @@ def main() -> int:
 
     say("starting the collector, the API and an agent")
     start("collector", [PY, "-m", "collector.cli", "run", "--config", str(collector_yaml)], workdir)
-    token = create_token(conn)
+    token = create_token(conn, workdir)
     start(
         "api",
-        [PY, "-m", "collector.cli", "api", "--es-url", conn["es_url"], "--port", str(API_PORT)]
+        [PY, "-m", "collector.cli", "api", "--port", str(API_PORT)]
         + ["--kafka-bootstrap", conn["kafka_bootstrap"], "--rules", str(REPO / "rules" / "sigma")],
         workdir,
+        api_environment(conn, workdir),
     )
     start("agent", [PY, "-m", "agent.cli", "run", "--config", str(agent_yaml)], workdir)
     headers = {"Authorization": f"Bearer {token}"}
@@ -217,7 +240,7 @@ def main() -> int:
     return finish(conn, workdir, token)
 
 
-def finish(conn: dict[str, str], workdir: Path, token: str) -> int:
+def finish(conn: dict[str, Any], workdir: Path, token: str) -> int:
     say("done — everything keeps running")
     print(f"    API:            {API}  (token: {token})")
     print(f"    Elasticsearch:  {conn['es_url']}   Kafka: {conn['kafka_bootstrap']}")

@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.support.es import EsAccess
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = REPO / "deploy" / "stack" / "stack.py"
@@ -23,6 +26,25 @@ class Stack:
     name: str
     kafka_bootstrap: str
     es_url: str
+    es_settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    """``stack.py up --json``'s Elasticsearch part: ``ca_file``, ``es_auth``, ``es_users`` (passwords)."""
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.es_settings.get("ca_file")
+
+    @property
+    def es(self) -> EsAccess:
+        """Elasticsearch as the superuser ``elastic`` (over TLS, trusting the stack CA)."""
+        return EsAccess.from_stack({"es_url": self.es_url, **self.es_settings})
+
+    def es_as(self, user: str) -> EsAccess:
+        """Elasticsearch as a least-privilege user of the stack: ``collector``, ``api`` or ``analyst``."""
+        return EsAccess.from_stack({"es_url": self.es_url, **self.es_settings}, user)
+
+    def es_client_kwargs(self, user: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``AsyncElasticsearch(stack.es_url, **...)`` (superuser by default)."""
+        return (self.es if user is None else self.es_as(user)).client_kwargs()
 
     def _run(self, command: str, service: str) -> None:
         subprocess.run(
@@ -49,7 +71,13 @@ def stack() -> Stack:
         text=True,
     )
     settings = json.loads(result.stdout)
-    return Stack(name=name, kafka_bootstrap=settings["kafka_bootstrap"], es_url=settings["es_url"])
+    es_keys = ("ca_file", "es_auth", "es_users")
+    return Stack(
+        name=name,
+        kafka_bootstrap=settings["kafka_bootstrap"],
+        es_url=settings["es_url"],
+        es_settings={key: settings[key] for key in es_keys if key in settings},
+    )
 
 
 @pytest.fixture(scope="session")

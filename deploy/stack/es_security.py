@@ -123,11 +123,20 @@ def roles() -> dict[str, Any]:
     return roles
 
 
+def write_roles(config: Path) -> None:
+    """``roles.yml``, one role a line (the node splits the file at lines that start a role, so each role's
+    body is a one-line JSON flow mapping). A running node reloads it within seconds."""
+    text = "".join(f"{name}: {json.dumps(body)}\n" for name, body in roles().items())
+    path = config / "roles.yml"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 def file_users(state: Path, home: Path, config: Path, env: dict[str, str]) -> None:
     """Roles in ``roles.yml`` and users in the file realm: the integration-test distribution cannot create
     its security index (it lacks the analysis module the index's mapping needs), so the native realm and API
     keys are unavailable here; a full distribution takes the same roles through the security API."""
-    (config / "roles.yml").write_text(json.dumps(roles(), indent=2) + "\n")  # JSON is YAML
+    write_roles(config)
     passwords = {username: password(state, key) for key, (username, _) in USERS.items()}
     digest = hashlib.sha256(json.dumps([USERS, passwords], sort_keys=True).encode()).hexdigest()
     marker = config / ".users.sha256"

@@ -280,6 +280,7 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
     if pid_alive(pid_file):
         if es_healthy(conn):
             log(f"Elasticsearch already running on {conn.es_url}")
+            es_security.write_roles(run_dir / "config")  # an edited roles.json applies without a restart
             return
         # Running without security (an older stack) or stuck: it must come up again, secure.
         log("Elasticsearch is running but not healthy over TLS with the stack's credentials: restarting it")

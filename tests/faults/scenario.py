@@ -19,7 +19,6 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from elasticsearch import AsyncElasticsearch
 
 from tests.faults.checker import AgentTally, OffsetCheck, Target, Verdict, check_committed, check_run
 from tests.faults.collectors import CollectorPair
@@ -27,6 +26,7 @@ from tests.faults.fleet import SimulatedAgent
 from tests.faults.hostile import HostileMessage, hostile_messages
 from tests.faults.readback import committed_offsets, end_offsets
 from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, write_rule_dir
+from tests.support.es import EsAccess
 
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """The fault run's topics take messages above the contract's 1 MB limit, so oversized ones reach the
@@ -40,7 +40,7 @@ class ServiceControl(Protocol):
     def kafka_bootstrap(self) -> str: ...
 
     @property
-    def es_url(self) -> str: ...
+    def es(self) -> EsAccess: ...
 
     def stop_service(self, service: str) -> None: ...
 
@@ -76,7 +76,7 @@ class FaultRun:
         self.random = random.Random(self.plan.seed)
         self.target = Target(
             bootstrap=self.stack.kafka_bootstrap,
-            es_url=self.stack.es_url,
+            es=self.stack.es,
             events_topic=f"f{self.suffix}.events",
             dead_letter_topic=f"f{self.suffix}.dead-letter",
             group_id=f"f{self.suffix}",
@@ -229,7 +229,7 @@ class FaultRun:
 
     async def remove_data(self) -> None:
         """Drop this run's indices and topics (after a passing run; a failing one is kept to look at)."""
-        async with AsyncElasticsearch(self.target.es_url, request_timeout=60) as client:
+        async with self.target.es.client() as client:
             names = list(
                 await client.indices.get(index=f"{self.target.index_prefix}*", allow_no_indices=True)
             )

@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from tests.faults.scenario import FaultPlan, random_faults, run_faults
+from tests.support.es import EsAccess
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "deploy" / "stack" / "stack.py"
@@ -32,6 +34,11 @@ class TestStack:
     name: str
     kafka_bootstrap: str
     es_url: str
+    es_settings: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def es(self) -> EsAccess:
+        return EsAccess.from_stack({"es_url": self.es_url, **self.es_settings})
 
     @classmethod
     def up(cls) -> TestStack:
@@ -43,7 +50,8 @@ class TestStack:
             text=True,
         )
         settings = json.loads(result.stdout)
-        return cls(name, settings["kafka_bootstrap"], settings["es_url"])
+        es_settings = {key: settings[key] for key in ("ca_file", "es_auth", "es_users") if key in settings}
+        return cls(name, settings["kafka_bootstrap"], settings["es_url"], es_settings)
 
     def _run(self, command: str, service: str) -> None:
         subprocess.run(

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from elasticsearch import AsyncElasticsearch
+
+from tests.support.es import EsAccess
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "rules" / "pipelines" / "linux-ecs.yml"
@@ -28,7 +29,7 @@ class CollectorRun:
     """Names for one test's collectors: unique topics, consumer group and index prefix."""
 
     kafka_bootstrap: str
-    es_url: str
+    es: EsAccess
     rules_dir: Path
     workdir: Path
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -60,7 +61,7 @@ class CollectorRun:
                 "group_id": f"t{self.suffix}",
                 "poll_timeout_ms": 100,
             },
-            "elasticsearch": {"url": self.es_url, "index_prefix": self.prefix},
+            "elasticsearch": self.es.collector_section(self.prefix),
             "detection": {"rules": [str(self.rules_dir)], "pipeline": str(PIPELINE)},
         }
         path = self.workdir / "collector.yaml"
@@ -136,8 +137,8 @@ class CollectorRun:
         return found
 
 
-async def search(es_url: str, index: str, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    async with AsyncElasticsearch(es_url) as client:
+async def search(es: EsAccess, index: str, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async with es.client() as client:
         if not await client.indices.exists(index=index):
             return []
         await client.indices.refresh(index=index)
@@ -148,12 +149,12 @@ async def search(es_url: str, index: str, query: dict[str, Any] | None = None) -
 
 
 async def wait_for_documents(
-    es_url: str, index: str, expected: int, timeout_s: float = 90, query: dict[str, Any] | None = None
+    es: EsAccess, index: str, expected: int, timeout_s: float = 90, query: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout_s
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = await search(es_url, index, query)
+        found = await search(es, index, query)
         if len(found) >= expected:
             return found
         await asyncio.sleep(0.5)

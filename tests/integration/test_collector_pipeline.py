@@ -55,7 +55,7 @@ def run(stack, tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yml").write_text(RULES)
-    collectors = CollectorRun(stack.kafka_bootstrap, stack.es_url, rules, tmp_path)
+    collectors = CollectorRun(stack.kafka_bootstrap, stack.es, rules, tmp_path)
     asyncio.run(collectors.create_topics())
     yield collectors
     collectors.stop_all()
@@ -72,11 +72,11 @@ async def test_events_become_alerts_and_bad_messages_dead_letters(run: Collector
     run.start_collector()  # two processes share the partitions and the correlation
     await run.produce(messages)
 
-    events = await wait_for_documents(run.es_url, f"{run.prefix}events-*", 8)
+    events = await wait_for_documents(run.es, f"{run.prefix}events-*", 8)
     assert len(events) == 8, run.logs()
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 2)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 2)
     await asyncio.sleep(2)  # a second brute-force alert, if the bug existed, would come now
-    alerts = await search(run.es_url, f"{run.prefix}alerts-*")
+    alerts = await search(run.es, f"{run.prefix}alerts-*")
     by_rule = Counter(alert["rule"]["name"] for alert in alerts)
     assert by_rule["Interactive shell started by a web server user"] == 1, run.logs()
     # Sigma: a base rule used by a correlation without `generate: true` raises no alert of its own.
@@ -106,11 +106,11 @@ async def test_kill_9_mid_stream_leaves_one_alert_per_detection(run: CollectorRu
     shells = [process_exec("/bin/bash", f"bash -i #{n}", host=f"h{n % 5}") for n in range(300)]
     first = run.start_collector()
     await run.produce((f"h{n % 5}".encode(), encoded(event)) for n, event in enumerate(shells[:150]))
-    await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 20)
+    await wait_for_documents(run.es, f"{run.prefix}alerts-*", 20)
     run.kill(first)  # kill -9 somewhere in the middle of the stream
     await run.produce((f"h{n % 5}".encode(), encoded(event)) for n, event in enumerate(shells[150:]))
     run.start_collector()
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 300)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 300)
     ids = Counter(alert["canhgac"]["alert"]["event_ids"][0] for alert in alerts)
     assert len(alerts) == 300, run.logs()
     assert set(ids) == {event["event"]["id"] for event in shells}
@@ -121,7 +121,7 @@ async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> N
     run.start_collector()
     before = [process_exec("/bin/bash", f"bash -i before {n}") for n in range(20)]
     await run.produce((b"web01", encoded(event)) for event in before)
-    await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 20)
+    await wait_for_documents(run.es, f"{run.prefix}alerts-*", 20)
     stack.stop_service("elasticsearch")
     try:
         during = [process_exec("/bin/bash", f"bash -i during {n}") for n in range(30)]
@@ -129,7 +129,7 @@ async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> N
         await asyncio.sleep(5)
     finally:
         stack.start_service("elasticsearch")
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 50, timeout_s=120)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 50, timeout_s=120)
     assert len(alerts) == 50, run.logs()
-    events = await search(run.es_url, f"{run.prefix}events-*")
+    events = await search(run.es, f"{run.prefix}events-*")
     assert len(events) == 50
