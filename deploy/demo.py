@@ -244,6 +244,8 @@ def finish(conn: dict[str, Any], workdir: Path, token: str) -> int:
     say("done — everything keeps running")
     print(f"    API:            {API}  (token: {token})")
     print(f"    Elasticsearch:  {conn['es_url']}   Kafka: {conn['kafka_bootstrap']}")
+    print(f"    ES CA, users:   {conn['ca_file']}; read-only {conn['es_users']['analyst']['username']},")
+    print(f"                    passwords in {conn['state_dir']}/connection.json (root only)")
     print(f"    logs:           {workdir}/*.log")
     print("    stop it all:    make stack-down")
     return 0

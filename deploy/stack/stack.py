@@ -337,7 +337,8 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             group=owner[1] if owner else None,
         )
     pid_file.write_text(str(process.pid))
-    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), 180, log_file)
+    # Security adds to the start (TLS, realms), and a loaded 2-core machine needs minutes: 300 s at most.
+    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), 300, log_file)
     log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url} (TLS; users elastic and the canhgac roles)")
 
 

@@ -30,8 +30,11 @@ class CollectorRun:
 
     kafka_bootstrap: str
     es: EsAccess
+    """How the test reads back what was indexed (the superuser)."""
     rules_dir: Path
     workdir: Path
+    collector_es: EsAccess | None = None
+    """How the collector processes connect (default ``es``); a least-privilege user proves its role."""
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -61,7 +64,7 @@ class CollectorRun:
                 "group_id": f"t{self.suffix}",
                 "poll_timeout_ms": 100,
             },
-            "elasticsearch": self.es.collector_section(self.prefix),
+            "elasticsearch": (self.collector_es or self.es).collector_section(self.prefix),
             "detection": {"rules": [str(self.rules_dir)], "pipeline": str(PIPELINE)},
         }
         path = self.workdir / "collector.yaml"

@@ -55,7 +55,10 @@ def run(stack, tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yml").write_text(RULES)
-    collectors = CollectorRun(stack.kafka_bootstrap, stack.es, rules, tmp_path)
+    # The collectors run as the stack's least-privilege collector user, as in a deployment.
+    collectors = CollectorRun(
+        stack.kafka_bootstrap, stack.es, rules, tmp_path, collector_es=stack.es_as("collector")
+    )
     asyncio.run(collectors.create_topics())
     yield collectors
     collectors.stop_all()

@@ -19,7 +19,7 @@ from elasticsearch import (
 
 from deploy.stack import pki
 from tests.integration.es_users import client_as
-from tests.integration.test_api_support import drop_prefix, unique_prefix
+from tests.integration.test_api_support import unique_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,8 @@ async def prefix(stack: Any) -> AsyncIterator[str]:
         try:
             yield chosen
         finally:
-            await drop_prefix(admin, chosen)
+            for index in (f"{chosen}alerts-2026.01", f"{chosen}incidents", f"{chosen}tokens"):
+                await admin.indices.delete(index=index, ignore_unavailable=True)
 
 
 async def test_no_credentials_are_refused(stack: Any) -> None:
