@@ -68,6 +68,17 @@ def request(state: Path, url: str, method: str, path: str, body: object = None, 
         return json.load(response)
 
 
+def authenticates(state: Path, url: str) -> bool:
+    """The node answers over TLS (trusting the stack CA) and accepts the stack's ``elastic`` password,
+    whatever its cluster health: a secure node of this stack, perhaps still recovering its shards."""
+    if not (state / "pki" / "ca.crt").exists():
+        return False
+    try:
+        return bool(request(state, url, "GET", "/_security/_authenticate").get("username") == "elastic")
+    except (OSError, urllib.error.URLError, ValueError, AttributeError):
+        return False
+
+
 def healthy(state: Path, url: str, wait_s: int = 0) -> bool:
     if not (state / "pki" / "ca.crt").exists():
         return False

@@ -48,6 +48,8 @@ SERVICES = ("kafka", "elasticsearch")
 # Ports per stack name, so a demo and a test run can live side by side.
 DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200), "ci": (39092, 39200), "bench": (49092, 49200)}
 HEAP = os.environ.get("CANHGAC_STACK_HEAP", "512m")
+# Security adds to the start (TLS, realms), and a loaded 2-core machine needs minutes.
+ES_START_TIMEOUT_S = 300.0
 
 
 def log(message: str) -> None:
@@ -278,12 +280,16 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
     pid_file = run_dir / "es.pid"
     _, es_port = ports(conn.name)
     if pid_alive(pid_file):
-        if es_healthy(conn):
-            log(f"Elasticsearch already running on {conn.es_url}")
+        if es_security.authenticates(Path(conn.state_dir), conn.es_url):
+            # Secure and ours, perhaps busy or recovering shards (a loaded machine): wait, never restart.
             es_security.write_roles(run_dir / "config")  # an edited roles.json applies without a restart
+            deadline = time.monotonic() + ES_START_TIMEOUT_S
+            while not es_healthy(conn, 5) and time.monotonic() < deadline:
+                time.sleep(1)
+            log(f"Elasticsearch already running on {conn.es_url}")
             return
-        # Running without security (an older stack) or stuck: it must come up again, secure.
-        log("Elasticsearch is running but not healthy over TLS with the stack's credentials: restarting it")
+        # Running without security (an older stack) or not answering: it must come up again, secure.
+        log("Elasticsearch is running but does not accept the stack's credentials over TLS: restarting it")
         stop_service(conn, "elasticsearch")
     home = es_home()
     owner = ensure_es_user()
@@ -337,8 +343,7 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             group=owner[1] if owner else None,
         )
     pid_file.write_text(str(process.pid))
-    # Security adds to the start (TLS, realms), and a loaded 2-core machine needs minutes: 300 s at most.
-    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), 300, log_file)
+    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), ES_START_TIMEOUT_S, log_file)
     log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url} (TLS; users elastic and the canhgac roles)")
 
 
