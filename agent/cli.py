@@ -1,4 +1,5 @@
-"""``canhgac-agent``: ``run`` the agent, or ``check-config`` to validate and print the configuration."""
+"""``canhgac-agent``: ``run`` the agent, ``check-config`` to validate and print the configuration, or
+``enroll`` to create the agent's signing key (once) and print the keyring entry the SOC registers."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "check-config":
         print(render_config(config, sensors), end="")
         return 0
+    if arguments.command == "enroll":
+        print(render_enrollment(config), end="")
+        return 0
     return _run(config)
 
 
@@ -41,6 +45,18 @@ def render_config(config: AgentConfig, sensors: dict[str, Any]) -> str:
     effective = config.model_dump(mode="json")
     effective["sensors"] = sensors
     return yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
+
+
+def render_enrollment(config: AgentConfig) -> str:
+    """The collector keyring entry for this agent (creates the agent id and key on first use). It holds
+    the key: hand it to the SOC over a trusted channel, never by e-mail or ticket."""
+    from agent.enrollment import load_or_create_key, registration
+    from agent.identity import detect_identity
+
+    identity = detect_identity(config)
+    signing_key = load_or_create_key(config.state_dir)
+    entry = registration(identity.agent.id, identity.host.name, identity.host.id, signing_key)
+    return yaml.safe_dump({"agents": [entry]}, sort_keys=False, allow_unicode=True)
 
 
 def _run(config: AgentConfig) -> int:
@@ -62,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (
         ("run", "run the agent until SIGTERM"),
         ("check-config", "validate the configuration and print it with defaults and overrides applied"),
+        ("enroll", "create the signing key if needed and print the keyring entry for the SOC"),
     ):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument(

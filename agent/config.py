@@ -97,6 +97,14 @@ class HeartbeatConfig(Section):
     interval_s: Annotated[float, Field(gt=0)] = 60.0
 
 
+class MetricsConfig(Section):
+    """An optional Prometheus endpoint (``GET /metrics``); off by default, loopback unless told."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 9465
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -119,6 +127,7 @@ class AgentConfig(Section):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     heartbeat: HeartbeatConfig = Field(default_factory=HeartbeatConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     sensors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

@@ -13,6 +13,7 @@ spool for the next start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -134,19 +135,33 @@ class AgentRuntime:
                 await asyncio.sleep(delay)
 
     async def _spool_observations(self) -> None:
+        """Queue → enrich → spool, a batch at a time. The spool write of one batch (a transaction with
+        its fsync, on the spool's thread) overlaps the enrichment of the next (CPU on this loop); writes
+        still happen one after the other, in queue order, so sequence numbers follow the queue."""
         batch_size = self._config.pipeline.spool_batch
-        while True:
-            item = await self._queue.get()
-            if self._queue.qsize() + 1 < batch_size:
-                await asyncio.sleep(SPOOL_LINGER_S)
-            items = [item]
-            while item is not _END and len(items) < batch_size and not self._queue.empty():
-                item = self._queue.get_nowait()
-                items.append(item)
-            pending = [self._enrich(*entry) for entry in items if entry is not _END]
-            await self._append([event for event in pending if event is not None])
-            if items[-1] is _END:
-                return
+        writing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                item = await self._queue.get()
+                if self._queue.qsize() + 1 < batch_size:
+                    await asyncio.sleep(SPOOL_LINGER_S)
+                items = [item]
+                while item is not _END and len(items) < batch_size and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    items.append(item)
+                pending = [self._enrich(*entry) for entry in items if entry is not _END]
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._append([event for event in pending if event is not None]))
+                if items[-1] is _END:
+                    await writing
+                    return
+        finally:
+            if writing is not None and not writing.done():
+                # Cancelled ourselves: the write in progress shares our fate, as when it was awaited inline.
+                writing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writing
 
     def _enrich(self, sensor_name: str, observation: Observation) -> PendingEvent | None:
         try:

@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.config import AgentConfig, ConfigError
 from agent.counters import Counters
+from agent.enrollment import load_or_create_key
 from agent.identity import detect_identity
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
@@ -40,6 +41,7 @@ async def run_agent(
     if problems:
         raise ConfigError(problems)
     identity = detect_identity(config)
+    signing_key = load_or_create_key(config.state_dir)
     sensors = [build_sensor(entry, config.state_dir) for entry in configured]
     spool = Spool(
         config.state_dir / SPOOL_FILE, config.spool.max_rows, config.spool.max_bytes, config.spool.policy
@@ -51,6 +53,7 @@ async def run_agent(
             "host.name": identity.host.name,
             "agent.id": identity.agent.id,
             "agent.version": identity.agent.version,
+            "canhgac.origin.key_id": signing_key.key_id,
             "spool.depth": spool.stats().depth,
             "event.sequence.next": spool.next_sequence(),
         },
@@ -60,14 +63,23 @@ async def run_agent(
         identity,
         [*sensors, *extra_sensors],
         AsyncSpool(spool),
-        KafkaPublisher(config.kafka),
+        KafkaPublisher(config.kafka, signing_key),
         counters,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.run(stop)
+    metrics = None
+    if config.metrics.enabled:
+        from agent import metrics as metrics_endpoint  # only when enabled: it costs memory otherwise
+
+        metrics = await metrics_endpoint.serve(runtime.health, config.metrics.host, config.metrics.port)
+    try:
+        await runtime.run(stop)
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 def run_event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -141,6 +141,7 @@ def alert_for_match(match: RuleMatch, now: datetime) -> Document:
             "rule": _rule_fields(rule),
             "canhgac": {
                 "system": (event.get("canhgac") or {}).get("system"),
+                "origin": (event.get("canhgac") or {}).get("origin"),
                 "alert": {
                     "level": rule.level or "medium",
                     "status": "open",

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
@@ -75,12 +83,9 @@ class ElasticsearchSettings(Section):
             problems.append("password or password_file: required with username")
         if (self.api_key is not None or self.api_key_file is not None) and self.username:
             problems.append("api_key and username: give an API key or a user, not both")
-        for key in ("api_key_file", "password_file", "ca_certs"):
-            path = getattr(self, key)
-            if path is not None and not Path(path).is_file():
-                problems.append(f"{key}: no such file: {path}")
-        if not self.url.startswith(("http://", "https://")):
-            problems.append(f"url: expected http:// or https://, got {self.url!r}")
+        for url in (part.strip() for part in self.url.split(",")):
+            if not url.startswith(("http://", "https://")):
+                problems.append(f"url: expected http:// or https:// URLs, got {url!r}")
         if problems:
             raise ValueError("; ".join(f"elasticsearch.{problem}" for problem in problems))
         return self
@@ -99,6 +104,46 @@ class ApiSettings(Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     silent_agent_factor: Annotated[float, Field(gt=1)] = 3.0
+    # HTTPS when both are set (PEM files; the key readable by the service user only).
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together: set both or neither")
+        return self
+
+
+class MetricsSettings(Section):
+    """Prometheus ``/metrics`` of ``canhgac-collector run``; port 0 (the default) serves none."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+
+
+class OriginSettings(Section):
+    """Who may send which events (``collector.origin``): a keyring of enrolled agents' signing keys.
+    ``mode`` defaults to ``flag`` when a keyring is given, else ``off``."""
+
+    keyring: Path | None = None
+    mode: Literal["off", "flag"] | None = None
+    check_sequences: bool = True
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML 1.1 reads a bare off as false
+
+    @model_validator(mode="after")
+    def _flag_needs_keyring(self) -> OriginSettings:
+        if self.mode == "flag" and self.keyring is None:
+            raise ValueError("mode flag needs a keyring")
+        return self
+
+    @property
+    def effective_mode(self) -> Literal["off", "flag"]:
+        return self.mode or ("flag" if self.keyring is not None else "off")
 
 
 class CollectorSettings(Section):
@@ -107,6 +152,8 @@ class CollectorSettings(Section):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    origin: OriginSettings = Field(default_factory=OriginSettings)
 
 
 class ConfigError(ValueError):

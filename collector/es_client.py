@@ -12,14 +12,17 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
-from collector.config import ElasticsearchSettings
+from collector.config import ConfigError, ElasticsearchSettings
 
 
-def _secret(inline: SecretStr | None, file: Path | None) -> str | None:
+def _secret(inline: SecretStr | None, file: Path | None, key: str) -> str | None:
     if inline is not None:
         return inline.get_secret_value()
     if file is not None:
-        return file.read_text(encoding="utf-8").strip()
+        try:
+            return file.read_text(encoding="utf-8").strip()
+        except OSError as error:  # read when the process starts: a clear message, not a traceback
+            raise ConfigError(f"elasticsearch.{key}: cannot read {file}: {error.strerror}") from None
     return None
 
 
@@ -29,11 +32,12 @@ def client_options(settings: ElasticsearchSettings) -> dict[str, Any]:
         "request_timeout": settings.request_timeout_s,
         "verify_certs": settings.verify_certs,
     }
-    api_key = _secret(settings.api_key, settings.api_key_file)
+    api_key = _secret(settings.api_key, settings.api_key_file, "api_key_file")
     if api_key:
         options["api_key"] = api_key
     elif settings.username:
-        options["basic_auth"] = (settings.username, _secret(settings.password, settings.password_file) or "")
+        password = _secret(settings.password, settings.password_file, "password_file")
+        options["basic_auth"] = (settings.username, password or "")
     if settings.ca_certs:
         options["ca_certs"] = str(settings.ca_certs)
     if not settings.verify_certs:
@@ -44,4 +48,6 @@ def client_options(settings: ElasticsearchSettings) -> dict[str, Any]:
 
 def elasticsearch_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
     """A client with the configured credentials (API key, or user and password) and CA."""
-    return AsyncElasticsearch(settings.url, **client_options(settings))
+    # "https://es1:9200,https://es2:9200": requests are spread over the nodes; a dead one is skipped.
+    hosts = [url.strip() for url in settings.url.split(",") if url.strip()]
+    return AsyncElasticsearch(hosts, **client_options(settings))

@@ -1,7 +1,8 @@
 """The order of work, in one place.
 
 Events stage, per consumed batch:
-    decode (bad → dead letters) → detect → write events and alerts → feed correlations
+    decode (bad → dead letters) → check origin and sequences (collector.origin) → detect
+    → write events and alerts → feed correlations
     → update incidents and the agent inventory → commit offsets.
 Correlation stage, per batch of the internal repartition topic:
     decode → correlate → write correlation alerts → update incidents → commit offsets.
@@ -35,6 +36,8 @@ from collector.detection.correlation import (
     CorrelationTracker,
     inputs_from_match,
 )
+from collector.event_writer import EventWriter
+from collector.origin import OriginCheck
 from collector.sinks import Document, DocumentSink, SinkUnavailable, WriteReport
 from collector.store.errors import StoreUnavailable
 from event_contract import DecodeError
@@ -56,6 +59,7 @@ class Message:
     offset: int
     key: bytes | None
     value: bytes
+    headers: Sequence[tuple[str, bytes | None]] = ()
 
 
 class Detector(Protocol):
@@ -146,8 +150,14 @@ class EventPipeline:
     alert_observer: AlertObserver | None
     heartbeat_observer: HeartbeatObserver | None
     index_events: bool = True
+    origin_check: OriginCheck | None = None
     counters: Counters = field(default_factory=Counters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Events of batches waiting to be indexed go out together, in batch order (see collector.event_writer).
+    event_writer: EventWriter[Origin] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.event_writer = EventWriter(self.index_events_of)
 
     async def process(self, batch: Sequence[Message]) -> None:
         """One batch from start to finish: when this returns, its offsets may be committed."""
@@ -161,9 +171,14 @@ class EventPipeline:
         self.counters.consumed += len(batch)
         with self.counters.timing("decode"):
             events, letters = self.decode(batch)
+        integrity = await self.check_origin(batch, events)
         with self.counters.timing("detect"):
             matches = self.detect(events)
             documents, origin = self.documents_for(events, matches)
+        for alert, message in integrity:
+            self.name_incident(alert)
+            documents.append(alert)
+            origin[alert.id] = _where(message)
         alerts = [doc for doc in documents if doc.family == "alerts"]
         with self.counters.timing("write_alerts"):
             report = await self.write(alerts)
@@ -184,16 +199,20 @@ class EventPipeline:
         if written and (observer := self.alert_observer) is not None:
             with self.counters.timing("incidents"):
                 await retry_until_written(lambda: observer.on_alerts(written), self.counters, self.stopping)
-        heartbeats = [event for event, _ in events if _dataset(event) == "canhgac.heartbeat"]
+        heartbeats = [
+            event for event, _ in events if _dataset(event) == "canhgac.heartbeat" and _trusted(event)
+        ]
         if heartbeats and (inventory := self.heartbeat_observer) is not None:
             with self.counters.timing("inventory"):
                 await retry_until_written(
                     lambda: inventory.on_heartbeats(heartbeats), self.counters, self.stopping
                 )
         rest = [doc for doc in documents if doc.family != "alerts"]
-        return asyncio.ensure_future(self.index_events_of(rest, origin))
+        return self.event_writer.submit(rest, origin)
 
     async def index_events_of(self, documents: Sequence[Document], origin: dict[str, Origin]) -> None:
+        if not documents:
+            return
         started = time.perf_counter()
         report = await self.write(documents)
         letters = self.rejected(report, origin)
@@ -234,6 +253,19 @@ class EventPipeline:
                 continue
             events.append((document, message))
         return events, letters
+
+    async def check_origin(
+        self, batch: Sequence[Message], events: Sequence[tuple[dict[str, Any], Message]]
+    ) -> list[tuple[Document, Message]]:
+        """Mark each event's verified origin and check sequences (:mod:`collector.origin`); its alerts."""
+        if (check := self.origin_check) is None:
+            return []
+        with self.counters.timing("origin"):
+            now = datetime.now(UTC)
+            found = await retry_until_written(
+                functools.partial(check.check, batch, events, now), self.counters, self.stopping
+            )
+        return found
 
     def detect(self, events: Sequence[tuple[dict[str, Any], Message]]) -> list[RuleMatch]:
         detector = self.detector()  # read once per batch: a rule reload swaps it between batches
@@ -358,6 +390,12 @@ def decode_correlation_message(value: bytes) -> tuple[CorrelationInput, dict[str
 def _dataset(event: Mapping[str, Any]) -> str | None:
     meta = event.get("event")
     return meta.get("dataset") if isinstance(meta, Mapping) else None
+
+
+def _trusted(event: Mapping[str, Any]) -> bool:
+    """Unchecked (no keyring) or verified: a forged heartbeat must not make an agent look alive."""
+    origin = (event.get("canhgac") or {}).get("origin")
+    return not isinstance(origin, Mapping) or origin.get("status") == "verified"
 
 
 def _where(message: Message) -> Origin:

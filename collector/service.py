@@ -39,7 +39,12 @@ from collector.detection.correlation import (
 from collector.es_client import elasticsearch_client
 from collector.incidents.agents import AgentInventory
 from collector.incidents.service import IncidentService
+from collector.keyring import KeyringError
+from collector.metrics import CollectorMetrics
+from collector.origin import OriginCheck
 from collector.pipeline import CorrelationPipeline, EventPipeline, Message
+from collector.sequence_history import ElasticsearchSequenceHistory
+from collector.sequence_tracker import SequenceTracker
 from collector.sinks import SinkUnavailable
 from collector.sinks.elasticsearch import ElasticsearchSink
 from collector.store.elastic import ElasticStore
@@ -47,8 +52,10 @@ from collector.store.naming import IndexNames
 
 log = logging.getLogger("canhgac.collector")
 LATENESS = timedelta(minutes=2)
-IN_FLIGHT = 2
-"""Batches whose events may still be being indexed while the next one is processed."""
+IN_FLIGHT = 16
+"""Batches whose events may still be being indexed while the next one is processed. Their events go out
+merged (collector.event_writer), so a slow events bulk holds back commits, not the next batch's alerts;
+the bound (at most 16 × kafka.max_batch events held) is the backpressure when Elasticsearch falls behind."""
 STOP_TIMEOUT_S = 30.0
 
 
@@ -69,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         import uvloop
 
         uvloop.install()
-    return asyncio.run(Collector(settings).run())
+    try:
+        return asyncio.run(Collector(settings).run())
+    except KeyringError as error:
+        log.error("%s", error)
+        return 2
 
 
 @dataclass
@@ -125,6 +136,11 @@ class Collector:
         self.tracker = CorrelationTracker(self.detection.correlations, allowed_lateness=LATENESS)
         self.correlation_consumer: AIOKafkaConsumer | None = None
         self.correlation_stage: CorrelationPipeline | None = None
+        self.metrics = CollectorMetrics(rules_loaded=self.rules_loaded)
+
+    def rules_loaded(self) -> dict[str, int]:
+        return {"rule": len(self.detection.engine.rules), "correlation": len(self.detection.correlations)}
+        self.origin: OriginCheck | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -135,6 +151,7 @@ class Collector:
         client_id = f"canhgac-collector-{socket.gethostname()}-{os.getpid()}"
         client = elasticsearch_client(es)
         sink = ElasticsearchSink(client, es.index_prefix)
+        stop_metrics = self.serve_metrics()
         store = ElasticStore(client, IndexNames(es.index_prefix))
         await self.until_ready("Elasticsearch", sink.start)
         await self.until_ready("Elasticsearch", store.setup)
@@ -148,17 +165,20 @@ class Collector:
         feed = KafkaCorrelationFeed(producer, ks.correlation_topic, lambda: self.detection.correlations)
         event_stage = EventPipeline(
             detector=lambda: self.detection.engine,
-            sink=sink,
+            sink=self.metrics.timed(sink),
+            counters=self.metrics.counters("events"),
             dead_letters=DeadLetterPublisher(producer, ks.dead_letter_topic),
             correlations=feed,
             alert_observer=incidents,
             heartbeat_observer=inventory,
             index_events=es.index_events,
+            origin_check=self.origin_check(client),
             stopping=self.stopping,
         )
         self.correlation_stage = CorrelationPipeline(
             tracker=lambda: self.tracker,
-            sink=sink,
+            sink=self.metrics.timed(sink),
+            counters=self.metrics.counters("correlation"),
             alert_observer=incidents,
             nested=feed,
             stopping=self.stopping,
@@ -172,6 +192,7 @@ class Collector:
             asyncio.create_task(self.every(30, lambda: inventory.check_silent_agents())),
             asyncio.create_task(self.every(3600, lambda: self.expire(sink))),
             asyncio.create_task(self.every(30, lambda: self.report(event_stage, self.correlation_stage))),
+            asyncio.create_task(self.every(5, lambda: self.watch_lag(events))),
         ]
         stop = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -190,12 +211,40 @@ class Collector:
         for closing in (events.stop, self.correlation_consumer.stop, producer.stop, client.close):
             with contextlib.suppress(Exception):
                 await closing()
+        if stop_metrics is not None:
+            stop_metrics()
         return 1 if failed else 0
+
+    def serve_metrics(self) -> Callable[[], None] | None:
+        where = self.settings.metrics
+        return self.metrics.serve(where.host, where.port) if where.port else None
+
+    async def watch_lag(self, events: AIOKafkaConsumer) -> None:
+        await self.metrics.watch_lag(events)
+        if self.correlation_consumer is not None:
+            await self.metrics.watch_lag(self.correlation_consumer)
+
+    def origin_check(self, client: Any) -> OriginCheck:
+        """The origin step (collector.origin); kept for SIGHUP, which reloads its keyring."""
+        settings, prefix = self.settings.origin, self.settings.elasticsearch.index_prefix
+        history = ElasticsearchSequenceHistory(client, prefix)
+        tracker = SequenceTracker(history) if settings.check_sequences else None
+        self.origin = OriginCheck(settings.effective_mode, settings.keyring, tracker)
+        return self.origin
 
     async def report(self, *stages: EventPipeline | CorrelationPipeline | None) -> None:
         for stage in stages:
             if stage is not None:
                 log.info("%s: %s", type(stage).__name__, stage.counters)
+        if (origin := self.origin) is not None:
+            reloads = origin.tracker.reloads if origin.tracker is not None else 0
+            log.info(
+                "origin: mode %s, flagged %d, sequence findings %d, agents loaded from the index %d",
+                origin.mode,
+                origin.flagged,
+                origin.sequence_findings,
+                reloads,
+            )
 
     async def until_ready(self, what: str, start: Callable[[], Awaitable[Any]]) -> None:
         delay = 0.5
@@ -221,7 +270,7 @@ class Collector:
             batches = await consumer.getmany(timeout_ms=self.settings.kafka.poll_timeout_ms)
             if batches:
                 messages = [
-                    Message(tp.topic, tp.partition, record.offset, record.key, record.value)
+                    Message(tp.topic, tp.partition, record.offset, record.key, record.value, record.headers)
                     for tp, records in batches.items()
                     for record in records
                 ]
@@ -240,6 +289,7 @@ class Collector:
         await finishing
         try:
             await consumer.commit(offsets)
+            self.metrics.committed(tp.topic for tp in offsets)
         except (CommitFailedError, KafkaError) as error:
             # The group rebalanced under us: the new owner replays the batch; writes are idempotent.
             log.warning("offset commit refused (%s); the batch will be replayed", error)
@@ -264,6 +314,11 @@ class Collector:
         log.info("correlation windows: replaying %d partitions from %s", len(assigned), since.isoformat())
 
     async def reload(self) -> None:
+        if self.origin is not None:
+            try:
+                self.origin.reload()
+            except KeyringError as error:  # a broken keyring keeps the one that works
+                log.error("keyring reload failed; keeping the previous keyring: %s", error)
         log.info("reloading rules")
         try:
             await asyncio.to_thread(self.detection.load)

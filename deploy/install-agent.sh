@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install the Canh Gác agent on a Debian/Ubuntu or RHEL-family server.
+# shellcheck source-path=SCRIPTDIR
+# Install the Canh Gác agent on a Debian/Ubuntu or RHEL-family (RHEL, Rocky, Alma, Oracle, CentOS Stream)
+# server.
 #
 #   sudo deploy/install-agent.sh --wheel dist/canhgac-0.1.0-py3-none-any.whl
 #   sudo deploy/install-agent.sh --source /path/to/checkout
@@ -13,8 +15,8 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
+readonly SCRIPT_NAME="install-agent"
 readonly UNIT_NAME="canhgac-agent.service"
-readonly REQUIRED_PYTHON="3.11"
 
 prefix="/opt/canhgac-agent"
 config_dir="/etc/canhgac"
@@ -25,32 +27,21 @@ python=""
 dry_run=0
 start=1
 
+# shellcheck source=install-lib.sh
+. "${SCRIPT_DIR}/install-lib.sh"
+
 usage() {
-    cat <<EOF
+    cat <<EOT
 Usage: $(basename "$0") (--wheel FILE | --source DIR) [options]
 
   --wheel FILE     install this canhgac wheel
   --source DIR     install from this source tree (the directory holding pyproject.toml)
   --prefix DIR     virtual environment location (default: ${prefix})
-  --python PATH    Python ${REQUIRED_PYTHON} interpreter to use (default: found on PATH)
+  --python PATH    Python ${REQUIRED_PYTHON} interpreter to use (default: found on PATH, else installed)
   --no-start       install and enable, but do not start the service
   --dry-run        print the commands instead of running them
   -h, --help       this text
-EOF
-}
-
-log() { printf '[install-agent] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Runs a command, or prints it under --dry-run.
-run() {
-    if ((dry_run)); then
-        printf '[dry-run]'
-        printf ' %q' "$@"
-        printf '\n'
-    else
-        "$@"
-    fi
+EOT
 }
 
 parse_arguments() {
@@ -66,78 +57,22 @@ parse_arguments() {
             *) usage >&2; die "unknown argument: $1" ;;
         esac
     done
-    if [[ -n "${wheel}" && -n "${source_dir}" ]] || [[ -z "${wheel}" && -z "${source_dir}" ]]; then
-        usage >&2
-        die "give exactly one of --wheel or --source"
-    fi
-    if [[ -n "${wheel}" && ! -f "${wheel}" ]]; then die "wheel not found: ${wheel}"; fi
-    if [[ -n "${source_dir}" && ! -f "${source_dir}/pyproject.toml" ]]; then
-        die "no pyproject.toml in ${source_dir}"
-    fi
+    check_source
 }
 
-os_family() {
-    local id="" id_like=""
-    if [[ -r /etc/os-release ]]; then
-        # shellcheck disable=SC1091 # the file is the system's, not part of this repository
-        id="$(. /etc/os-release && printf '%s' "${ID:-}")"
-        # shellcheck disable=SC1091
-        id_like="$(. /etc/os-release && printf '%s' "${ID_LIKE:-}")"
-    fi
-    case " ${id} ${id_like} " in
-        *" debian "* | *" ubuntu "*) echo debian ;;
-        *" rhel "* | *" fedora "* | *" centos "* | *" rocky "* | *" almalinux "*) echo rhel ;;
-        *) echo unknown ;;
-    esac
-}
-
-python_is_supported() {
-    "$1" -c "import sys, venv; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)" 2>/dev/null
-}
-
-# Finds (or installs from the distribution) a Python 3.11 able to create virtual environments.
-find_python() {
-    if [[ -n "${python}" ]]; then
-        python_is_supported "${python}" || die "${python} is not Python ${REQUIRED_PYTHON} with venv"
-        return
-    fi
-    local candidate
-    for candidate in python3.11 python3; do
-        if command -v "${candidate}" >/dev/null && python_is_supported "$(command -v "${candidate}")"; then
-            python="$(command -v "${candidate}")"
-            return
-        fi
-    done
-    case "$(os_family)" in
-        debian) run apt-get install -y python3.11 python3.11-venv ;;
-        rhel) run dnf install -y python3.11 ;;
-        *) die "no Python ${REQUIRED_PYTHON} found; install it and pass --python" ;;
-    esac
-    python="$(command -v python3.11 || true)"
-    if ((dry_run)) && [[ -z "${python}" ]]; then python="python3.11"; return; fi
-    [[ -n "${python}" ]] || die "Python ${REQUIRED_PYTHON} still not found after installing it"
-}
-
-install_package() {
-    local target
-    if [[ -n "${wheel}" ]]; then
-        target="$(cd "$(dirname "${wheel}")" && pwd)/$(basename "${wheel}")[agent]"
-    else
-        target="$(cd "${source_dir}" && pwd)[agent]"
-    fi
-    log "creating ${prefix} with ${python}"
-    run "${python}" -m venv "${prefix}"
-    run "${prefix}/bin/pip" install --quiet --upgrade pip
-    run "${prefix}/bin/pip" install --quiet "${target}"
-    run install -d -m 0755 "${prefix}/share/doc"
-    if [[ -f "${SCRIPT_DIR}/../docs/agent.md" ]]; then
-        run install -m 0644 "${SCRIPT_DIR}/../docs/agent.md" "${prefix}/share/doc/agent.md"
-    fi
+# The login sensor follows /var/log/auth.log (Debian) or /var/log/secure (RHEL), written by rsyslog; a
+# minimal RHEL 9 or Debian 12 install logs to the journal only.
+check_auth_log() {
+    if [[ -e /var/log/auth.log || -e /var/log/secure ]]; then return; fi
+    local package=rsyslog
+    log "warning: neither /var/log/auth.log nor /var/log/secure exists: the login sensor will report"
+    log "  'degraded' until one does. Install ${package} (e.g. $(package_tool) install ${package}) and enable it."
 }
 
 # Returns 0 when a new configuration was installed from the example (it must be edited before use).
 install_config() {
     run install -d -m 0750 "${config_dir}"
+    run install -d -m 0700 "${config_dir}/secrets"  # the Kafka password file (0600)
     run install -m 0640 "${SCRIPT_DIR}/agent.example.yaml" "${config_dir}/agent.yaml.example"
     if [[ -e "${config_dir}/agent.yaml" ]]; then
         log "keeping the existing ${config_dir}/agent.yaml"
@@ -156,9 +91,12 @@ install_unit() {
 main() {
     parse_arguments "$@"
     if ((!dry_run)) && ((EUID != 0)); then die "run as root (or with --dry-run)"; fi
-    log "OS family: $(os_family)"
+    log "OS family: $(os_family), packages with $(package_tool)"
     find_python
-    install_package
+    install_package agent
+    install_doc agent.md
+    relabel "${prefix}"
+    check_auth_log
     local fresh_config=0
     if install_config; then fresh_config=1; fi
     install_unit

@@ -2,10 +2,11 @@
 # System packages the test suite and the benchmarks use, installed when missing (Debian/Ubuntu, as root):
 #   openssh-server + sshpass  real sshd logins in the end-to-end tests
 #   aide                      the baseline the file-integrity benchmark is compared with
+#   (lint) shellcheck         checks the install scripts in deploy/
 # Elsewhere, or without root, it says what is missing; the tests that need it then skip with a reason.
 set -euo pipefail
 
-wanted=(openssh-server sshpass aide)
+wanted=(openssh-server sshpass aide shellcheck)
 missing=()
 for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -81,6 +81,18 @@ class AgentHealth(EcsModel):
     counters: dict[str, int] = Field(default_factory=dict)
 
 
+OriginStatus = Literal["verified", "unsigned", "unknown_key", "bad_signature", "identity_mismatch"]
+
+
+class MessageOrigin(EcsModel):
+    """Set by the collector, never by an agent (the collector overwrites it): whether the message was
+    signed by the key enrolled for the agent and host it claims (see ``event_contract.signing``)."""
+
+    status: OriginStatus
+    key_id: str | None = None
+    reason: str | None = None
+
+
 class Canhgac(EcsModel):
     """Fields of this product, namespaced so they never collide with a future ECS field."""
 
@@ -89,6 +101,7 @@ class Canhgac(EcsModel):
     file: FileExtra | None = None
     auth: AuthExtra | None = None
     health: AgentHealth | None = None
+    origin: MessageOrigin | None = None
 
 
 # --- ECS groups specific to one event type --------------------------------------------------------------

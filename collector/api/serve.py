@@ -102,7 +102,18 @@ async def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
             inventory = AgentInventory(store, incidents, silence_multiple=settings.api.silent_agent_factor)
             watcher = asyncio.create_task(_watch_silence(inventory, args.silence_check_s))
         host, port = args.host or settings.api.host, args.port or settings.api.port
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+        certfile, keyfile = settings.api.tls_certfile, settings.api.tls_keyfile
+        # HTTPS when both are set (the settings refuse one without the other); uvicorn's default context.
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=str(certfile) if certfile else None,
+            ssl_keyfile=str(keyfile) if keyfile else None,
+        )
+        server = uvicorn.Server(config)
+        log.info("API on %s://%s:%d", "https" if settings.api.tls_certfile else "http", host, port)
         await server.serve()
         if watcher is not None:
             watcher.cancel()

@@ -96,13 +96,15 @@ def _walk_dicts(event: Mapping[str, Any], ref: FieldRef) -> Any:
 class EventView:
     """One event as matchers see it. Not thread-safe; create one per event (cheap)."""
 
-    __slots__ = ("_lowered", "_texts", "_values", "event")
+    __slots__ = ("_texts", "_values", "event", "lowered_texts")
 
     def __init__(self, event: Mapping[str, Any]) -> None:
         self.event = event
         self._values: dict[str, tuple[Any, ...]] = {}
         self._texts: dict[str, tuple[str, ...]] = {}
-        self._lowered: dict[str, tuple[str, ...]] = {}
+        # What lowered() has computed, by dotted name; public so hot paths (the pre-filter's inlined walk,
+        # string matchers) skip a method call. Whatever is stored must equal what lowered() returns.
+        self.lowered_texts: dict[str, tuple[str, ...]] = {}
 
     def values(self, ref: FieldRef) -> tuple[Any, ...]:
         """Raw non-null values, lists flattened; empty when the field is absent or null."""
@@ -127,7 +129,7 @@ class EventView:
 
     def lowered(self, ref: FieldRef) -> tuple[str, ...]:
         """:meth:`texts` lower-cased, for case-insensitive matching."""
-        cached = self._lowered.get(ref.dotted)
+        cached = self.lowered_texts.get(ref.dotted)
         if cached is not None:
             return cached
         # _walk_dicts inlined: the pre-filter calls this for every field its route's rules name
@@ -145,5 +147,5 @@ class EventView:
             cached = ()
         else:  # lists, numbers, flat dotted keys, objects inside arrays: the general path
             cached = tuple(text.lower() for text in self.texts(ref))
-        self._lowered[ref.dotted] = cached
+        self.lowered_texts[ref.dotted] = cached
         return cached

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import itemgetter
+from typing import Any
 
 import ahocorasick
 
@@ -23,7 +24,7 @@ from collector.detection.requirements import UNKNOWN, Clause
 Scanner = Callable[[str, set[int]], None]
 """Adds to the set the ids of the clauses whose literal for this field occurs in the lower-cased text."""
 
-_literal_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, literal number)
+_clauses_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, the literal's clause ids)
 _FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
 
 
@@ -38,18 +39,15 @@ def _scanner(clauses_by_literal: dict[str, tuple[int, ...]]) -> Scanner:
 
         return scan_few
     automaton = ahocorasick.Automaton()
-    clauses_of: list[tuple[int, ...]] = []
     for literal, clauses in clauses_by_literal.items():
-        automaton.add_word(literal, len(clauses_of))
-        clauses_of.append(clauses)
+        automaton.add_word(literal, clauses)
     automaton.make_automaton()
     iterate = automaton.iter
 
     def scan_many(text: str, satisfied: set[int]) -> None:
-        # Short literals hit many times per text: the distinct literal numbers are collected in C (set
-        # over map, small ints hash in constant time); only those few reach the bytecode loop.
-        for number in set(map(_literal_of_hit, iterate(text))):
-            satisfied.update(clauses_of[number])
+        # Short literals hit many times per text: the distinct hits (each the tuple of its clause ids) are
+        # collected and added in C, so no bytecode runs per hit.
+        satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
 
     return scan_many
 
@@ -63,24 +61,32 @@ class RouteIndex:
         clause_ids: dict[Clause, int] = {}
         # anchor clause id -> (rule position, ids of all the rule's clauses)
         by_anchor: dict[int, list[tuple[int, frozenset[int]]]] = {}
+        alone: dict[int, list[int]] = {}  # anchor clause id -> positions of rules needing it alone
         for position, rule in enumerate(self.rules):
             if rule.requirement == UNKNOWN:
                 always.append(position)
                 continue
             needed = frozenset(clause_ids.setdefault(clause, len(clause_ids)) for clause in rule.requirement)
-            by_anchor.setdefault(clause_ids[rule.requirement[0]], []).append((position, needed))
+            anchor = clause_ids[rule.requirement[0]]
+            if len(needed) == 1:  # the anchor is the whole requirement: no subset test needed
+                alone.setdefault(anchor, []).append(position)
+            else:
+                by_anchor.setdefault(anchor, []).append((position, needed))
         literals_by_field: dict[str, dict[str, list[int]]] = {}
         for clause, number in clause_ids.items():
             for field_name, literal in clause:
                 literals_by_field.setdefault(field_name, {}).setdefault(literal, []).append(number)
         self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
-        self._anchors = frozenset(by_anchor)
+        self._alone = {anchor: tuple(positions) for anchor, positions in alone.items()}
+        self._anchors = frozenset(by_anchor) | frozenset(alone)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
-        self._scanners = tuple(
-            (FieldRef(field_name), _scanner({literal: tuple(ids) for literal, ids in literals.items()}))
-            for field_name, literals in sorted(literals_by_field.items())
-        )
+        scanners: list[tuple[FieldRef, tuple[str, ...], Scanner]] = []
+        for field_name, literals in sorted(literals_by_field.items()):
+            ref = FieldRef(field_name)
+            scan = _scanner({literal: tuple(ids) for literal, ids in literals.items()})
+            scanners.append((ref, ref.parts, scan))
+        self._scanners = tuple(scanners)
 
     @property
     def prefiltered_count(self) -> int:
@@ -90,17 +96,38 @@ class RouteIndex:
         # Clause ids in a set, not bits of one wide integer: a route of a thousand rules has thousands of
         # clauses, and every OR or AND of such integers costs time in proportion to all of them.
         satisfied: set[int] = set()
-        lowered = view.lowered
-        for ref, scan in self._scanners:
-            for text in lowered(ref):
+        event = view.event
+        known = view.lowered_texts
+        for ref, parts, scan in self._scanners:
+            # EventView.lowered's plain-dict, plain-string path inlined (one call per field saved); any
+            # other shape (lists, numbers, flat dotted keys) takes the general path.
+            node: Any = event
+            for part in parts:
+                if type(node) is not dict:
+                    break
+                node = node.get(part)
+                if node is None:
+                    break
+            else:
+                if type(node) is str:
+                    text = node.lower()
+                    known[ref.dotted] = (text,)
+                    scan(text, satisfied)
+                    continue
+            if node is None and ref.dotted not in event:
+                continue  # absent: nothing to scan (lowered() would give ())
+            for text in view.lowered(ref):
                 scan(text, satisfied)
         anchors = self._anchors & satisfied
         if not anchors:
             return self._always_rules
         positions = list(self._always_positions)
-        by_anchor = self._by_anchor
+        by_anchor, alone = self._by_anchor, self._alone
         for anchor in anchors:
-            for position, needed in by_anchor[anchor]:
+            found = alone.get(anchor)
+            if found is not None:
+                positions.extend(found)
+            for position, needed in by_anchor.get(anchor, ()):
                 if needed <= satisfied:
                     positions.append(position)
         positions.sort()

@@ -114,7 +114,14 @@ def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) 
     test = texts_test(StringSet(patterns))
     requirement = literal_clause(ref.dotted, (pattern.required_literal for pattern in patterns))
     if lowered:
-        return Compiled(lambda view: test(view.lowered(ref)), requirement)
+        dotted = ref.dotted
+
+        def matches_lowered(view: EventView) -> bool:
+            # The pre-filter has usually lowered this field already: read its cache without a call.
+            texts = view.lowered_texts.get(dotted)
+            return test(texts if texts is not None else view.lowered(ref))
+
+        return Compiled(matches_lowered, requirement)
     return Compiled(lambda view: test(view.texts(ref)), requirement)
 
 

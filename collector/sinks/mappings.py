@@ -136,6 +136,7 @@ ALERT_EXTRA: dict[str, Any] = {
             level=KEYWORD,
             incident_id=KEYWORD,
             event_ids=KEYWORD,
+            sequence=_object(first={"type": "long"}, last={"type": "long"}, count={"type": "long"}),
             acknowledged=_object(by=KEYWORD, at={"type": "date"}, reason={"type": "text"}),
             correlation=_object(
                 type=KEYWORD,

@@ -2,8 +2,9 @@
 
 - every event an agent spooled, and every valid message on the topic, is indexed exactly once (by
   ``event.id``; per agent the indexed sequence numbers are 1..N with no gap and no duplicate);
-- every expected alert (derived from the sent events by the rules' own predicates) exists exactly once,
-  and nothing else was alerted;
+- every event of an enrolled agent is marked verified by the collector's origin check;
+- every expected alert (derived from the sent events by the rules' own predicates, the built-in origin and
+  sequence rules included) exists exactly once, and nothing else was alerted;
 - incidents: one per grouping key and window, every alert in exactly one of them;
 - committed offsets never ran ahead of indexed data (see :func:`check_committed`);
 - every malformed message is in the dead-letter topic with a reason;
@@ -68,6 +69,8 @@ class Verdict:
     event_duplicates: int = 0
     events_lost: int = 0
     events_unexpected: int = 0
+    events_unverified: int = 0
+    """Events of the enrolled agents that the collector did not mark ``canhgac.origin.status: verified``."""
     sequence_gaps: int = 0
     sequence_duplicates: int = 0
     spool_left: int = 0
@@ -104,7 +107,7 @@ class Verdict:
             f"  events    sent {self.events_sent}  on topic {self.events_on_topic}"
             f" (+{self.topic_redeliveries} redelivered)  indexed {self.events_indexed}"
             f"  duplicates {self.event_duplicates}  lost {self.events_lost}"
-            f"  unexpected {self.events_unexpected}",
+            f"  unexpected {self.events_unexpected}  unverified {self.events_unverified}",
             f"  sequences gaps {self.sequence_gaps}  duplicates {self.sequence_duplicates}"
             f"  left in spools {self.spool_left}",
             f"  alerts    expected {self.alerts_expected}  found {self.alerts_found}"
@@ -188,7 +191,9 @@ async def check_run(
     verdict.spool_left = sum(tally.spool_depth for tally in agents)
 
     indexed = await documents(
-        target.es, f"{target.index_prefix}events-*", ["event.id", "event.sequence", "agent.id"]
+        target.es,
+        f"{target.index_prefix}events-*",
+        ["event.id", "event.sequence", "agent.id", "canhgac.origin.status"],
     )
     _check_events(verdict, sent, indexed, agents)
     alerts = await documents(
@@ -228,6 +233,14 @@ def _check_events(
     verdict.events_lost = sum(1 for event_id in sent if event_id not in ids)
     verdict.events_unexpected = sum(1 for event_id in ids if event_id not in sent)
     verdict.problems += [f"lost event {event_id}" for event_id in list(set(sent) - set(ids))[:5]]
+    enrolled = {tally.agent_id for tally in agents}
+    unverified = [
+        doc
+        for doc in indexed
+        if dotted(doc, "agent.id") in enrolled and dotted(doc, "canhgac.origin.status") != "verified"
+    ]
+    verdict.events_unverified = len(unverified)
+    verdict.problems += [f"enrolled agent's event not verified: {doc}" for doc in unverified[:3]]
     for tally in agents:
         numbers = Counter(
             int(doc["event"]["sequence"])
@@ -305,6 +318,7 @@ def _judge(verdict: Verdict) -> None:
         "events lost": verdict.events_lost,
         "events duplicated": verdict.event_duplicates,
         "events indexed that nobody sent": verdict.events_unexpected,
+        "enrolled agents' events not verified": verdict.events_unverified,
         "sequence gaps": verdict.sequence_gaps,
         "sequence duplicates": verdict.sequence_duplicates,
         "events left in agent spools": verdict.spool_left,

@@ -26,8 +26,9 @@ class CollectorPair:
     """Slots 0 and 1, each at most one live process. A process must live until it is killed or stopped
     on purpose; one that exits on its own is recorded as a crash."""
 
-    def __init__(self, target: Target, rules_dir: Path, workdir: Path) -> None:
+    def __init__(self, target: Target, rules_dir: Path, workdir: Path, keyring: Path | None = None) -> None:
         self._target = target
+        self._keyring = keyring
         self._rules_dir = rules_dir
         self._workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +54,8 @@ class CollectorPair:
                 "elasticsearch": self._target.es.collector_section(self._target.index_prefix),
                 "detection": {"rules": [str(self._rules_dir)], "pipeline": str(PIPELINE)},
             }
+            if self._keyring is not None:
+                document["origin"] = {"keyring": str(self._keyring)}
             path.write_text(yaml.safe_dump(document), encoding="utf-8")
         return path
 

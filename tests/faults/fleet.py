@@ -1,5 +1,6 @@
 """Simulated agents: real agent processes (the installed agent plus the harness's counting sensor), each
-with its own host id and state directory, so their spools and sequence numbers are the real ones."""
+with its own host id and state directory, so their spools, sequence numbers and signing keys are the real
+ones. Each is enrolled in the collectors' keyring before it starts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from agent.cli import render_enrollment
+from agent.config import load_config
 from agent.spool import SPOOL_FILE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,6 +72,12 @@ class SimulatedAgent:
             }
             path.write_text(yaml.safe_dump(document), encoding="utf-8")
         return path
+
+    def enroll(self) -> dict[str, object]:
+        """Its keyring entry, as ``canhgac-agent enroll`` prints it (creates the agent id and key)."""
+        entry = yaml.safe_load(render_enrollment(load_config(self._config())))["agents"][0]
+        assert isinstance(entry, dict)
+        return entry
 
     def start(self) -> None:
         self.check_alive()
@@ -129,3 +138,10 @@ class SimulatedAgent:
         return "\n".join(
             path.read_text(errors="replace") for path in sorted((self.workdir / self.name).glob("*.log"))
         )
+
+
+def write_keyring(path: Path, entries: list[dict[str, object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"agents": entries}), encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from collector.integrity_alerts import BUILTIN_RULES, ORIGIN_UNSIGNED
+
 EventPredicate = Callable[[Mapping[str, Any]], bool]
 
 
@@ -83,6 +85,22 @@ detection:
 )
 
 GOOD_RULES: tuple[KnownRule, ...] = (MARKER_LOGIN, RUNAWAY_REGEX)
+
+
+def integrity_rules(enrolled_agents: set[str]) -> tuple[KnownRule, ...]:
+    """The collector's built-in origin and sequence rules, as the checker expects them: the valid hostile
+    messages are unsigned (one alert each); the enrolled agents' events, through every kill -9 and
+    outage, raise none (no false gap, replay or origin alert)."""
+
+    def unsigned(event: Mapping[str, Any]) -> bool:
+        agent = event.get("agent")
+        return not isinstance(agent, Mapping) or agent.get("id") not in enrolled_agents
+
+    quiet = [rule for rule in BUILTIN_RULES if rule is not ORIGIN_UNSIGNED]
+    return (
+        KnownRule(ORIGIN_UNSIGNED.id, "", "", unsigned),
+        *(KnownRule(rule.id, "", "", lambda event: False) for rule in quiet),
+    )
 
 
 def _anchor_bomb() -> str:

@@ -22,10 +22,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.faults.checker import AgentTally, OffsetCheck, Target, Verdict, check_committed, check_run
 from tests.faults.collectors import CollectorPair
-from tests.faults.fleet import SimulatedAgent
+from tests.faults.fleet import SimulatedAgent, write_keyring
 from tests.faults.hostile import HostileMessage, hostile_messages
 from tests.faults.readback import committed_offsets, end_offsets
-from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, write_rule_dir
+from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, integrity_rules, write_rule_dir
 from tests.support.es import EsAccess
 
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -82,7 +82,10 @@ class FaultRun:
             group_id=f"f{self.suffix}",
             index_prefix=f"f{self.suffix}-",
         )
-        self.collectors = CollectorPair(self.target, self.workdir / "rules", self.workdir / "collectors")
+        self.keyring = self.workdir / "keyring.yaml"
+        self.collectors = CollectorPair(
+            self.target, self.workdir / "rules", self.workdir / "collectors", self.keyring
+        )
 
     @property
     def correlation_topic(self) -> str:
@@ -103,7 +106,6 @@ class FaultRun:
         finally:
             await admin.close()
         write_rule_dir(self.workdir / "rules")
-        self.collectors.start_all()
         for n in range(self.plan.agents):
             agent = SimulatedAgent(
                 f"agent{n}",
@@ -112,8 +114,11 @@ class FaultRun:
                 self.workdir,
                 self.plan.agent_rate,
             )
-            agent.start()
             self.agents.append(agent)
+        write_keyring(self.keyring, [agent.enroll() for agent in self.agents])
+        self.collectors.start_all()
+        for agent in self.agents:
+            agent.start()
         self.note(f"started 2 collectors and {self.plan.agents} agents on {self.target.events_topic}")
 
     # --- faults -------------------------------------------------------------------------------------
@@ -223,7 +228,8 @@ class FaultRun:
     async def verdict(self) -> Verdict:
         tallies = [AgentTally(a.agent_id, a.spool().spooled, a.spool().depth) for a in self.agents]
         crashes = [crash for agent in self.agents for crash in agent.crashes] + self.collectors.crashes()
-        verdict = await check_run(self.target, tallies, GOOD_RULES, self.offset_checks, crashes)
+        rules = GOOD_RULES + integrity_rules({agent.agent_id for agent in self.agents})
+        verdict = await check_run(self.target, tallies, rules, self.offset_checks, crashes)
         self.collectors.judge_rule_report(verdict, HOSTILE_RULE_FILES)
         return verdict
 

@@ -37,6 +37,8 @@ class CollectorRun:
     """How the collector processes connect (default ``es``); a least-privilege user proves its role."""
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_settings: dict[str, Any] = field(default_factory=dict)
+    """Further top-level sections of the collector configuration (e.g. ``origin``)."""
 
     @property
     def events_topic(self) -> str:
@@ -66,6 +68,7 @@ class CollectorRun:
             },
             "elasticsearch": (self.collector_es or self.es).collector_section(self.prefix),
             "detection": {"rules": [str(self.rules_dir)], "pipeline": str(PIPELINE)},
+            **self.extra_settings,
         }
         path = self.workdir / "collector.yaml"
         path.write_text(yaml.safe_dump(config))

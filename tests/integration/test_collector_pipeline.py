@@ -134,5 +134,6 @@ async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> N
         stack.start_service("elasticsearch")
     alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 50, timeout_s=120)
     assert len(alerts) == 50, run.logs()
-    events = await search(run.es, f"{run.prefix}events-*")
+    # A batch's events are indexed after its alerts (and may still be in their retry backoff).
+    events = await wait_for_documents(run.es, f"{run.prefix}events-*", 50, timeout_s=60)
     assert len(events) == 50

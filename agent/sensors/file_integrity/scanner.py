@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
 from agent.sensors.file_integrity.selection import PathSelection
@@ -60,44 +60,36 @@ class Scanner:
             self._pool = None
 
     def states_under(self, top: str, known: dict[str, FileState]) -> dict[str, FileState]:
-        """Current states of ``top`` and, for a directory, everything wanted below it."""
+        """Current states of ``top`` and, for a directory, everything wanted below it.
+
+        Hashing overlaps the walk: each task's worth of files to read goes to the pool as soon as the
+        walk has found it (the walk is Python work holding the GIL; hashing and reading release it), so
+        a first scan costs about the longer of the two rather than their sum."""
         states: dict[str, FileState] = {}
-        to_read: list[FileState] = []
-        for path, st in self._selection.walk(top):
-            self._check()
-            state = state_from_stat(path, st)
-            previous = known.get(path)
-            if state.type != "file":
-                states[path] = state
-            elif previous is not None and previous.same_stat(state):
-                states[path] = state.with_content_of(previous)
-            else:
-                to_read.append(state)
-        for state, content in zip(to_read, self._read(to_read), strict=True):
-            states[state.path] = _with_content(state, content)
+        reads = _Reads(self)
+        try:
+            for path, st in self._selection.walk(top):
+                self._check()
+                state = state_from_stat(path, st)
+                previous = known.get(path)
+                if state.type != "file":
+                    states[path] = state
+                elif previous is not None and previous.same_stat(state):
+                    states[path] = state.with_content_of(previous)
+                else:
+                    reads.add(state)
+            for state, content in reads.results():
+                states[state.path] = _with_content(state, content)
+        finally:
+            reads.close()
         return states
 
-    def _read(self, files: list[FileState]) -> list[Content]:
-        hashed_bytes = sum(state.size for state in files if state.size <= self._policy.max_hash_bytes)
-        if self._workers <= 1 or (len(files) <= _INLINE_MAX_FILES and hashed_bytes <= _INLINE_MAX_BYTES):
-            contents = []
-            for state in files:
-                self._check()
-                contents.append(read_content(state.path, state.size, self._policy))
-            return contents
-        pool = self._ensure_pool()
-        futures = [pool.submit(read_contents, task, self._policy) for task in _tasks(files, self._policy)]
-        results: list[Content] = []
-        try:
-            for future in futures:
-                self._check()
-                results.extend(future.result())
-        finally:
-            # Stopped after each batch: the threads would sit idle until the next scan, maybe an hour away.
-            # Not waited for: after an abort a thread may finish the file it is reading, harmlessly.
-            self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-        return results
+    def _read_inline(self, files: list[FileState]) -> list[Content]:
+        contents = []
+        for state in files:
+            self._check()
+            contents.append(read_content(state.path, state.size, self._policy))
+        return contents
 
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
@@ -116,17 +108,55 @@ def _yield_to_the_host(niceness: int) -> None:
     os.nice(niceness)
 
 
-def _tasks(files: list[FileState], policy: ContentPolicy) -> list[list[tuple[str, int]]]:
-    tasks: list[list[tuple[str, int]]] = [[]]
-    task_bytes = 0
-    for state in files:
-        cost = state.size if state.size <= policy.max_hash_bytes else 0
-        if tasks[-1] and (len(tasks[-1]) >= _TASK_MAX_FILES or task_bytes + cost > _TASK_MAX_BYTES):
-            tasks.append([])
-            task_bytes = 0
-        tasks[-1].append((state.path, state.size))
-        task_bytes += cost
-    return tasks
+class _Reads:
+    """The files one ``states_under`` must read, handed to the scanner's pool a task at a time while
+    the walk goes on; a batch too small to be worth a pool is read inline at the end.
+
+    Stopping the pool when done (not waited for: after an abort a thread may finish the file it is
+    reading, harmlessly): the threads would otherwise sit idle until the next scan, maybe an hour away."""
+
+    def __init__(self, scanner: Scanner) -> None:
+        self._scanner = scanner
+        self._policy = scanner._policy
+        self._pooled = scanner._workers > 1
+        self._submitted: list[tuple[list[FileState], Future[list[Content]]]] = []
+        self._task: list[FileState] = []
+        self._task_bytes = 0
+        self._pool: Executor | None = None
+
+    def add(self, state: FileState) -> None:
+        cost = state.size if state.size <= self._policy.max_hash_bytes else 0
+        full = len(self._task) >= _TASK_MAX_FILES or self._task_bytes + cost > _TASK_MAX_BYTES
+        if self._pooled and self._task and full:
+            self._submit()
+        self._task.append(state)
+        self._task_bytes += cost
+
+    def _submit(self) -> None:
+        if self._pool is None:
+            self._pool = self._scanner._ensure_pool()
+        files = [(state.path, state.size) for state in self._task]
+        self._submitted.append((self._task, self._pool.submit(read_contents, files, self._policy)))
+        self._task, self._task_bytes = [], 0
+
+    def results(self) -> list[tuple[FileState, Content]]:
+        """Every added file with its content, in the order added."""
+        small = len(self._task) <= _INLINE_MAX_FILES and self._task_bytes <= _INLINE_MAX_BYTES
+        if self._task and self._pooled and not (small and not self._submitted):
+            self._submit()
+        found: list[tuple[FileState, Content]] = []
+        for files, future in self._submitted:
+            self._scanner._check()
+            found.extend(zip(files, future.result(), strict=True))
+        if self._task:  # a small batch, or no pool at all
+            found.extend(zip(self._task, self._scanner._read_inline(self._task), strict=True))
+        return found
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._scanner._pool = None
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def _with_content(state: FileState, content: Content) -> FileState:

@@ -20,6 +20,8 @@ class PathSelection:
         # Resolved, so /bin on a merged-/usr system is watched (and reported) as /usr/bin.
         self.roots = [os.path.realpath(root) for root in roots]
         self._include = include
+        # "*" matches every path: no fnmatch per path for it (the default include) during walks.
+        self._include_all = "*" in include
         self._exclude = exclude
         self.recursive = recursive
 
@@ -39,7 +41,7 @@ class PathSelection:
     def wants(self, path: str, is_dir: bool) -> bool:
         if not self.under_root(path) or self._matches(path, self._exclude):
             return False
-        return is_dir or self._matches(path, self._include)
+        return is_dir or self._include_all or self._matches(path, self._include)
 
     def _inside_excluded_directory(self, path: str) -> bool:
         parent = os.path.dirname(path)

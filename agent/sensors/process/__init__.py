@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ProcessConfig", "ProcessSensor"]
 
-# Imported on first use, so the listener process (``python -m agent.sensors.process.listener``), which
+# Imported on first use, so the listener process (see ``receiver.listener_command``), which
 # runs this package's __init__ too, loads neither pydantic nor the contract: ~24 MiB less RSS for it.
 _LAZY = {"ProcessConfig": "agent.sensors.process.config", "ProcessSensor": "agent.sensors.process.sensor"}
 

@@ -6,8 +6,9 @@ import hashlib
 import os
 from collections import OrderedDict
 
-ExeKey = tuple[int, int, int]
-"""(device, inode, mtime_ns): a rewritten or replaced binary gets a new key."""
+from agent.sensors.process.exec_opens import ExeKey
+
+__all__ = ["ExeKey", "ExecutableHashes"]
 
 
 class ExecutableHashes:

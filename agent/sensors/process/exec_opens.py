@@ -9,12 +9,13 @@ without it the listener simply has no fallback.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import struct
 from collections import OrderedDict
 
-from agent.sensors.process.exe_hash import ExeKey
+# Not from exe_hash: this module runs in the listener process, where hashlib would cost ~4 MiB of RSS.
+ExeKey = tuple[int, int, int]
+"""(device, inode, mtime_ns): a rewritten or replaced binary gets a new key."""
 
 FAN_CLOEXEC = 0x1
 FAN_NONBLOCK = 0x2
@@ -35,7 +36,9 @@ _PSEUDO_FILESYSTEMS = frozenset(
      "pstore", "bpf", "configfs", "fusectl", "binfmt_misc", "autofs", "hugetlbfs", "rpc_pipefs", "nsfs"}
 )  # fmt: skip
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# The C library this interpreter already loaded (``ctypes.util.find_library`` would import subprocess and
+# friends into the listener, ~1.5 MiB of RSS, to find the same file).
+_libc = ctypes.CDLL(None, use_errno=True)
 _libc.fanotify_init.argtypes = [ctypes.c_uint, ctypes.c_uint]
 _libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_int, ctypes.c_char_p]
 _libc.fanotify_init.restype = _libc.fanotify_mark.restype = ctypes.c_int

@@ -1,6 +1,7 @@
 """The process that listens to the proc connector and snapshots /proc on every exec.
 
-It runs apart from the agent (``python -m agent.sensors.process.listener FD ...``) for two reasons
+It runs apart from the agent (started by :func:`agent.sensors.process.receiver.listener_command` as
+``python -I -S``, so that it loads only the standard library and its own modules) for two reasons
 measured on a loaded 2-core host: a ``/bin/true`` lives well under a millisecond, and (1) a thread of the
 agent waits for the GIL while the event loop works, up to the 5 ms switch interval; (2) even alone it
 is woken too late under CPU load unless it runs with a real-time priority. So this process does nothing
@@ -18,8 +19,8 @@ import os
 import select
 import socket
 import sys
-from multiprocessing.connection import Connection
 
+from agent.sensors.process.channel import Sender
 from agent.sensors.process.connector import open_connector, parse
 from agent.sensors.process.exec_opens import ExecOpens
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Snapshotter, Started
@@ -66,7 +67,7 @@ def _receive(
         batch.extend(seen for event in parse(datagram) if (seen := snapshotter.see(event)) is not None)
 
 
-def serve(channel: Connection, buffer_bytes: int, priority: int, report_exits: bool) -> None:
+def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool) -> None:
     agent_pid = os.getppid()
     try:
         sock = open_connector(buffer_bytes)
@@ -98,9 +99,10 @@ def serve(channel: Connection, buffer_bytes: int, priority: int, report_exits: b
 
 def main(argv: list[str]) -> int:
     fd, buffer_bytes, priority, report_exits = (int(value) for value in argv)
-    channel = Connection(socket.socket(fileno=fd).detach())
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError, EOFError):
+    channel = Sender(socket.socket(fileno=fd))
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError, ConnectionResetError, EOFError):
         serve(channel, buffer_bytes, priority, bool(report_exits))
+    channel.close()
     return 0
 
 

@@ -11,6 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Started
 
@@ -20,6 +21,23 @@ _START_TIMEOUT_S = 30.0
 _CHANNEL_BUFFER_BYTES = 32 * 1024 * 1024
 # SO_SNDBUFFORCE / SO_RCVBUFFORCE (<asm-generic/socket.h>) pass the wmem_max/rmem_max caps when privileged.
 _FORCE_OPTION = {socket.SO_SNDBUF: 32, socket.SO_RCVBUF: 33}
+
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+"""The directory holding the ``agent`` package: besides the standard library, all the listener uses."""
+# Appended, not prepended: the standard library keeps precedence over whatever else that directory holds.
+_LISTENER_MAIN = (
+    "import sys; sys.path.append(sys.argv.pop(1)); "
+    "from agent.sensors.process.listener import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def listener_command(arguments: list[str]) -> list[str]:
+    """The listener's command line: isolated (``-I``: no environment, no user site) and without
+    ``site`` (``-S``), which with its path hooks (an editable install's finder pulls in pathlib, re, …)
+    would cost the listener more RSS than its own code; it imports only the standard library and its
+    modules of this package."""
+    return [sys.executable, "-I", "-S", "-c", _LISTENER_MAIN, _PACKAGE_ROOT, *arguments]
 
 
 def _enlarge(sock: socket.socket, option: int, size: int) -> None:
@@ -73,8 +91,7 @@ class ConnectorReceiver:
             _enlarge(theirs, socket.SO_SNDBUF, _CHANNEL_BUFFER_BYTES)
             _enlarge(ours, socket.SO_RCVBUF, _CHANNEL_BUFFER_BYTES)
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "agent.sensors.process.listener", str(theirs.fileno())]
-                + [str(value) for value in self._arguments],
+                listener_command([str(theirs.fileno())] + [str(value) for value in self._arguments]),
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
             )

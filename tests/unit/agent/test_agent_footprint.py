@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
-import sys
 import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ from agent.sensors.file_integrity import scanner as scanner_module
 from agent.sensors.file_integrity.content import Content, ContentPolicy, read_contents
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
+from agent.sensors.process.channel import Sender
+from agent.sensors.process.receiver import listener_command
+from agent.sensors.process.snapshotter import KernelDrops, Started
 
 
 def _hash_threads() -> list[threading.Thread]:
@@ -41,13 +45,34 @@ def test_a_pooled_scan_hashes_every_file_and_leaves_no_hashing_thread(tmp_path: 
     assert _hash_threads() == []
 
 
-def test_the_process_listener_loads_neither_pydantic_nor_the_contract() -> None:
-    code = (
-        "import sys, agent.sensors.process.listener\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'event_contract', 'psutil')))"
+def test_the_process_listener_loads_only_what_it_needs() -> None:
+    # The listener's real command line, with its entry point swapped for a report of what is loaded.
+    command = listener_command([])
+    at = command.index("-c") + 1
+    command[at] = (
+        "import sys; sys.path.append(sys.argv.pop(1)); import agent.sensors.process.listener\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+    loaded = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert set(loaded.split()).isdisjoint(
+        {"pydantic", "event_contract", "psutil", "multiprocessing", "hashlib", "site", "subprocess"}
+    )
+
+
+def test_listener_frames_are_what_a_multiprocessing_connection_receives() -> None:
+    ours, theirs = socket.socketpair()
+    sender = Sender(theirs)
+    receiver = Connection(ours.detach())
+    messages = [Started(realtime=False, exec_opens=True), [KernelDrops(3)], "x" * 100_000]
+    try:
+        for message in messages:
+            sender.send(message)
+        assert [receiver.recv() for _ in messages] == messages
+        sender.close()
+        with pytest.raises(EOFError):
+            receiver.recv()
+    finally:
+        receiver.close()
 
 
 def test_the_sensor_packages_still_export_their_classes() -> None:

@@ -8,16 +8,22 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from agent.config import AgentConfig
+from agent.config import AgentConfig, validate_config
 from agent.counters import Counters
 from agent.delivery import DeliveryLoop
+from agent.enrich import PendingEvent
 from agent.identity import Identity
 from agent.publisher import Acknowledgement
 from agent.runtime import SPOOL_LINGER_S, AgentRuntime
 from agent.sensors.base import Observation
 from agent.spool import SPOOL_FILE, AppendResult, AsyncSpool, Spool, Spoolable, SpooledEvent
 from event_contract.events import SensorHealth
-from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually, login_observation
+from tests.unit.agent.runtime_fixtures import (
+    RecordingPublisher,
+    eventually,
+    login_observation,
+    minimal_document,
+)
 from tests.unit.agent.test_delivery_loop import FAST, Item, make_spool
 
 
@@ -113,3 +119,57 @@ async def test_observations_trickling_in_are_spooled_together(
     assert sum(spool.appends) == 41
     assert len(spool.appends) <= 41 // 3  # one write per event would be 41
     assert [row.sequence for row in publisher.delivered] == list(range(1, 42))
+
+
+class GatedSpool(AsyncSpool):
+    """Holds its first append until ``gate`` is set, recording the first sequence of every append."""
+
+    def __init__(self, spool: Spool) -> None:
+        super().__init__(spool)
+        self.gate = asyncio.Event()
+        self.first_held = asyncio.Event()
+        self.firsts: list[int] = []
+        self.held = 0
+
+    async def append(self, items: Sequence[Spoolable]) -> AppendResult:
+        if not self.first_held.is_set():
+            self.held = len(items)
+            self.first_held.set()
+            await self.gate.wait()
+        result = await super().append(items)
+        self.firsts.append(result.first_sequence)
+        return result
+
+
+async def test_the_next_batch_is_enriched_while_the_previous_one_is_written(
+    tmp_path: Path, identity: Identity
+) -> None:
+    config = validate_config(
+        minimal_document(tmp_path / "state", heartbeat={"interval_s": 3600}, pipeline={"spool_batch": 10})
+    )
+    spool = GatedSpool(
+        Spool(config.state_dir / SPOOL_FILE, max_rows=10_000, max_bytes=10**8, policy="drop_oldest")
+    )
+    publisher = RecordingPublisher()
+    runtime = AgentRuntime(config, identity, [TricklingSensor(40, 0)], spool, publisher)
+    enrich, enriched = runtime._enricher.enrich, [0]
+
+    def counting(observation: Observation) -> PendingEvent:
+        enriched[0] += 1
+        return enrich(observation)
+
+    runtime._enricher.enrich = counting  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(runtime.run(stop))
+    await spool.first_held.wait()
+    # The held write has the first batch; the next one is enriched meanwhile, but no more than that.
+    await eventually(lambda: enriched[0] >= spool.held + 10)  # fails if enrichment waits for the write
+    await asyncio.sleep(0.1)
+    assert enriched[0] == spool.held + 10
+    spool.gate.set()
+    await eventually(lambda: len(publisher.delivered) >= 41)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+    assert [row.sequence for row in publisher.delivered] == list(range(1, 42))
+    assert spool.firsts == sorted(spool.firsts)

@@ -70,7 +70,6 @@ def test_secrets_never_appear_in_reprs(tmp_path: Path) -> None:
         (f"{{password: {SECRET}}}", "elasticsearch.username: required with password"),
         (f"{{api_key: {SECRET}, api_key_file: /etc/hostname}}", "elasticsearch.api_key and api_key_file"),
         (f"{{api_key: {SECRET}, username: u, password: x}}", "elasticsearch.api_key and username"),
-        ("{ca_certs: /nonexistent/ca.pem}", "elasticsearch.ca_certs: no such file"),
         ("{url: 'es:9200'}", "elasticsearch.url: expected http:// or https://"),
         ("{verify_certs: maybe}", "elasticsearch.verify_certs: Input should be a valid boolean"),
     ],
@@ -80,3 +79,9 @@ def test_errors_name_the_key_and_never_the_secret(tmp_path: Path, text: str, mes
         _load(tmp_path, f"elasticsearch: {text}")
     assert message in str(raised.value)
     assert SECRET not in str(raised.value)
+
+
+def test_an_unreadable_password_file_is_named(tmp_path: Path) -> None:
+    settings = _load(tmp_path, f"elasticsearch: {{username: u, password_file: {tmp_path / 'absent'}}}")
+    with pytest.raises(ConfigError, match=r"elasticsearch\.password_file: cannot read"):
+        client_options(settings)
