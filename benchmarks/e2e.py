@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.agent_process import stack_connection  # noqa: E402
 from tests.integration.collector_harness import CollectorRun  # noqa: E402
+from tests.support.es import EsAccess  # noqa: E402
 from tests.support.events import encoded, process_exec  # noqa: E402
 from tests.support.kafka import KafkaAccess  # noqa: E402
 
@@ -62,10 +63,10 @@ async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
 async def poll(
     run: CollectorRun, sent: dict[str, float], seen: dict[str, float], done: asyncio.Event
 ) -> None:
-    from elasticsearch import ApiError, AsyncElasticsearch
+    from elasticsearch import ApiError
     from elasticsearch import ConnectionError as EsConnectionError
 
-    async with AsyncElasticsearch(run.es_url) as client:
+    async with run.es.client() as client:
         while not done.is_set() or len(seen) < len(sent):
             pending = [event_id for event_id in sent if event_id not in seen]
             if pending:
@@ -93,7 +94,7 @@ async def measure(results: dict[str, float]) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         run = CollectorRun(
             KafkaAccess.from_connection(connection),
-            connection["es_url"],
+            EsAccess.from_stack(connection),
             REPO / "rules" / "sigma",
             Path(workdir),
         )

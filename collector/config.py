@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from event_contract.kafka_security import KafkaSecurity
@@ -19,6 +27,8 @@ from event_contract.kafka_security import KafkaSecurity
 DEFAULT_CONFIG_PATH = Path("/etc/canhgac/collector.yaml")
 ENV_PREFIX = "CANHGAC_COLLECTOR__"
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+# Secrets set from the environment are taken as they are (YAML would read "123" or "no" as a number or bool).
+RAW_ENVIRONMENT_KEYS = frozenset({"password", "api_key"})
 
 
 class Section(BaseModel):
@@ -38,17 +48,45 @@ class KafkaSettings(Section, KafkaSecurity):
 
 
 class ElasticsearchSettings(Section):
+    """Where and how to reach Elasticsearch. Credentials: an API key, or a user and password, each given
+    inline (``SecretStr``: never shown in a repr or a log) or read from a file (a systemd credential).
+    Certificates are verified unless ``verify_certs`` is false; ``ca_certs`` names the CA bundle."""
+
     url: str = "http://127.0.0.1:9200"
     index_prefix: str = "canhgac-"
     index_events: bool = True
+    api_key: SecretStr | None = None
     api_key_file: Path | None = None
     username: str | None = None
+    password: SecretStr | None = None
     password_file: Path | None = None
     ca_certs: Path | None = None
-    request_timeout_s: float = 30.0
+    verify_certs: bool = True
+    request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     retention_days: dict[str, Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: {"events": 90, "alerts": 730, "audit": 1825}
     )
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ElasticsearchSettings:
+        problems = []
+        if self.api_key is not None and self.api_key_file is not None:
+            problems.append("api_key and api_key_file: give one of them")
+        if self.password is not None and self.password_file is not None:
+            problems.append("password and password_file: give one of them")
+        has_password = self.password is not None or self.password_file is not None
+        if has_password and not self.username:
+            problems.append("username: required with password or password_file")
+        if self.username and not has_password:
+            problems.append("password or password_file: required with username")
+        if (self.api_key is not None or self.api_key_file is not None) and self.username:
+            problems.append("api_key and username: give an API key or a user, not both")
+        for url in (part.strip() for part in self.url.split(",")):
+            if not url.startswith(("http://", "https://")):
+                problems.append(f"url: expected http:// or https:// URLs, got {url!r}")
+        if problems:
+            raise ValueError("; ".join(f"elasticsearch.{problem}" for problem in problems))
+        return self
 
 
 class DetectionSettings(Section):
@@ -152,4 +190,5 @@ def _apply_environment(document: dict[str, Any], environ: Any) -> None:
         node = document
         for step in steps[:-1]:
             node = node.setdefault(step, {})
-        node[steps[-1]] = yaml.safe_load(value) if value else value
+        raw = not value or steps[-1] in RAW_ENVIRONMENT_KEYS
+        node[steps[-1]] = value if raw else yaml.safe_load(value)

@@ -102,13 +102,35 @@ def add_agent(name: str) -> dict[str, str]:
     return dict(json.loads(out))
 
 
+def es_section(conn: dict[str, Any], user: str, workdir: Path) -> dict[str, Any]:
+    """The stack's Elasticsearch over TLS as its least-privilege ``user`` (collector or api); the password
+    goes to a file of this user only, not into the configuration."""
+    credentials = conn["es_users"][user]
+    password_file = workdir / f"es-{user}.password"
+    password_file.touch(mode=0o600)
+    password_file.chmod(0o600)
+    password_file.write_text(credentials["password"])
+    return {
+        "url": conn["es_url"],
+        "ca_certs": conn["ca_file"],
+        "username": credentials["username"],
+        "password_file": str(password_file),
+    }
+
+
+def api_environment(conn: dict[str, Any], workdir: Path) -> dict[str, str]:
+    """The API and the token command run as the ``api`` user, configured through the environment."""
+    section = es_section(conn, "api", workdir)
+    return {f"CANHGAC_COLLECTOR__ELASTICSEARCH__{key.upper()}": value for key, value in section.items()}
+
+
 def write_configs(conn: dict[str, Any], workdir: Path) -> tuple[Path, Path]:
     secure = conn["kafka_security"]["security_protocol"] != "PLAINTEXT"
     collector_kafka = kafka_section(conn, conn["kafka_users"].get("collector", {}), workdir)
     agent_kafka = kafka_section(conn, add_agent("demo") if secure else {}, workdir)
     collector = {
         "kafka": collector_kafka | {"poll_timeout_ms": 100},
-        "elasticsearch": {"url": conn["es_url"]},
+        "elasticsearch": es_section(conn, "collector", workdir),
         "detection": {
             "rules": [str(REPO / "rules" / "sigma")],
             "pipeline": str(REPO / "rules" / "pipelines" / "linux-ecs.yml"),
@@ -132,12 +154,12 @@ def write_configs(conn: dict[str, Any], workdir: Path) -> tuple[Path, Path]:
     return workdir / "collector.yaml", workdir / "agent.yaml"
 
 
-def create_token(conn: dict[str, Any]) -> str:
+def create_token(conn: dict[str, Any], workdir: Path) -> str:
     out = subprocess.run(
-        [PY, "-m", "collector.cli", "token", "--es-url", conn["es_url"], "create"]
-        + ["--role", "analyst", "--name", "demo analyst"],
+        [PY, "-m", "collector.cli", "token", "create", "--role", "analyst", "--name", "demo analyst"],
         check=True,
         cwd=REPO,
+        env={**os.environ, **api_environment(conn, workdir)},
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
@@ -192,12 +214,13 @@ def main() -> int:
 
     say("starting the collector, the API and an agent")
     start("collector", [PY, "-m", "collector.cli", "run", "--config", str(collector_yaml)], workdir)
-    token = create_token(conn)
+    token = create_token(conn, workdir)
     start(
         "api",
-        [PY, "-m", "collector.cli", "api", "--es-url", conn["es_url"], "--port", str(API_PORT)]
+        [PY, "-m", "collector.cli", "api", "--port", str(API_PORT)]
         + ["--kafka-bootstrap", conn["kafka_bootstrap"], "--rules", str(REPO / "rules" / "sigma")],
         workdir,
+        api_environment(conn, workdir),
     )
     start("agent", [PY, "-m", "agent.cli", "run", "--config", str(agent_yaml)], workdir)
     headers = {"Authorization": f"Bearer {token}"}
@@ -250,6 +273,8 @@ def finish(conn: dict[str, Any], workdir: Path, token: str) -> int:
     say("done — everything keeps running")
     print(f"    API:            {API}  (token: {token})")
     print(f"    Elasticsearch:  {conn['es_url']}   Kafka: {conn['kafka_bootstrap']}")
+    print(f"    ES CA, users:   {conn['ca_file']}; read-only {conn['es_users']['analyst']['username']},")
+    print(f"                    passwords in {conn['state_dir']}/connection.json (root only)")
     print(f"    logs:           {workdir}/*.log")
     print("    stop it all:    make stack-down")
     return 0

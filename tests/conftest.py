@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +52,26 @@ class Stack:
         credentials = json.loads(result.stdout)
         return self.kafka.as_user(credentials["username"], credentials["password"])
 
+    es_settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    """``stack.py up --json``'s Elasticsearch part: ``ca_file``, ``es_auth``, ``es_users`` (passwords)."""
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.es_settings.get("ca_file")
+
+    @property
+    def es(self) -> EsAccess:
+        """Elasticsearch as the superuser ``elastic`` (over TLS, trusting the stack CA)."""
+        return EsAccess.from_stack({"es_url": self.es_url, **self.es_settings})
+
+    def es_as(self, user: str) -> EsAccess:
+        """Elasticsearch as a least-privilege user of the stack: ``collector``, ``api`` or ``analyst``."""
+        return EsAccess.from_stack({"es_url": self.es_url, **self.es_settings}, user)
+
+    def es_client_kwargs(self, user: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``AsyncElasticsearch(stack.es_url, **...)`` (superuser by default)."""
+        return (self.es if user is None else self.es_as(user)).client_kwargs()
+
     def _run(self, command: str, service: str) -> None:
         subprocess.run(
             [sys.executable, str(STACK_SCRIPT), command, "--name", self.name, "--service", service],
@@ -76,8 +97,13 @@ def stack() -> Stack:
         text=True,
     )
     settings = json.loads(result.stdout)
+    es_keys = ("ca_file", "es_auth", "es_users")
     return Stack(
-        name=name, kafka_bootstrap=settings["kafka_bootstrap"], es_url=settings["es_url"], settings=settings
+        name=name,
+        kafka_bootstrap=settings["kafka_bootstrap"],
+        es_url=settings["es_url"],
+        settings=settings,
+        es_settings={key: settings[key] for key in es_keys if key in settings},
     )
 
 

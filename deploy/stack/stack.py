@@ -33,12 +33,16 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+try:  # imported as a module (type checking, tests)
+    from deploy.stack import es_security
+except ImportError:  # run as a script: this directory is on sys.path
+    import es_security  # type: ignore[no-redef,import-not-found]
 
 # Run as a script, the checkout's root is not on the path; kafka_auth and pki are imported as the project's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -52,6 +56,8 @@ SERVICES = ("kafka", "elasticsearch")
 # Ports per stack name, so a demo and a test run can live side by side.
 DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200), "ci": (39092, 39200), "bench": (49092, 49200)}
 HEAP = os.environ.get("CANHGAC_STACK_HEAP", "512m")
+# Security adds to the start (TLS, realms), and a loaded 2-core machine needs minutes.
+ES_START_TIMEOUT_S = 300.0
 
 
 def log(message: str) -> None:
@@ -108,7 +114,7 @@ def connection(name: str) -> Connection:
         security, users = kafka_auth.client_security(state), kafka_auth.users(state)
     ca = kafka_auth.ca_file(state)
     return Connection(
-        name, f"127.0.0.1:{kafka}", f"http://127.0.0.1:{es}", str(state), str(ca), security, users
+        name, f"127.0.0.1:{kafka}", f"https://127.0.0.1:{es}", str(state), str(ca), security, users
     )
 
 
@@ -219,13 +225,8 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def es_healthy(url: str, wait_s: int = 0) -> bool:
-    request = f"{url}/_cluster/health?wait_for_status=yellow&timeout={wait_s}s"
-    try:
-        with urllib.request.urlopen(request, timeout=wait_s + 5) as response:  # noqa: S310 - loopback URL
-            return json.load(response).get("status") in ("yellow", "green")
-    except (OSError, urllib.error.URLError, ValueError):
-        return False
+def es_healthy(conn: Connection, wait_s: int = 0) -> bool:
+    return es_security.healthy(Path(conn.state_dir), conn.es_url, wait_s)
 
 
 def wait_for(
@@ -381,9 +382,18 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
     run_dir = Path(conn.state_dir) / "elasticsearch"
     pid_file = run_dir / "es.pid"
     _, es_port = ports(conn.name)
-    if pid_alive(pid_file) and es_healthy(conn.es_url):
-        log(f"Elasticsearch already running on {conn.es_url}")
-        return
+    if pid_alive(pid_file):
+        if es_security.authenticates(Path(conn.state_dir), conn.es_url):
+            # Secure and ours, perhaps busy or recovering shards (a loaded machine): wait, never restart.
+            es_security.write_roles(run_dir / "config")  # an edited roles.json applies without a restart
+            deadline = time.monotonic() + ES_START_TIMEOUT_S
+            while not es_healthy(conn, 5) and time.monotonic() < deadline:
+                time.sleep(1)
+            log(f"Elasticsearch already running on {conn.es_url}")
+            return
+        # Running without security (an older stack) or not answering: it must come up again, secure.
+        log("Elasticsearch is running but does not accept the stack's credentials over TLS: restarting it")
+        stop_service(conn, "elasticsearch")
     home = es_home()
     owner = ensure_es_user()
     config = run_dir / "config"
@@ -405,12 +415,12 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             logs=run_dir / "logs",
         )
     )
+    state = Path(conn.state_dir)
+    es_security.install_certificates(state, config)
     for sub in ("data", "logs"):
         (run_dir / sub).mkdir(exist_ok=True)
     Path(conn.state_dir).chmod(0o755)
     run_dir.chmod(0o755)
-    if owner:
-        subprocess.run(["chown", "-R", f"{owner[0]}:{owner[1]}", str(run_dir)], check=True)
     env = {
         **os.environ,
         "ES_JAVA_HOME": str(java_home),
@@ -418,6 +428,10 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
         "ES_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP}",
     }
     env.pop("JAVA_HOME", None)
+    es_security.bootstrap_password(state, home, config, env)
+    es_security.file_users(state, home, config, env)
+    if owner:
+        subprocess.run(["chown", "-R", f"{owner[0]}:{owner[1]}", str(run_dir)], check=True)
     log_file = run_dir / "console.log"
     with log_file.open("ab") as out:
         process = subprocess.Popen(
@@ -432,8 +446,8 @@ def start_elasticsearch(conn: Connection, java_home: Path) -> None:
             group=owner[1] if owner else None,
         )
     pid_file.write_text(str(process.pid))
-    wait_for("Elasticsearch", process, lambda: es_healthy(conn.es_url, 1), 180, log_file)
-    log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url}")
+    wait_for("Elasticsearch", process, lambda: es_healthy(conn, 1), ES_START_TIMEOUT_S, log_file)
+    log(f"Elasticsearch {ES_VERSION} ready on {conn.es_url} (TLS; users elastic and the canhgac roles)")
 
 
 def stop_service(conn: Connection, service: str) -> None:
@@ -475,9 +489,16 @@ def up(conn: Connection, services: tuple[str, ...]) -> None:
             start_kafka(conn, java_home)
         if "elasticsearch" in services:
             start_elasticsearch(conn, java_home)
-        saved = Path(conn.state_dir) / "connection.json"
-        saved.write_text(json.dumps(asdict(conn), indent=2))
-        saved.chmod(0o600)  # credentials
+        # It holds passwords: readable by the user who runs the stack only.
+        written = Path(conn.state_dir) / "connection.json"
+        written.touch(mode=0o600)
+        written.chmod(0o600)
+        written.write_text(json.dumps(settings(conn), indent=2))
+
+
+def settings(conn: Connection) -> dict[str, Any]:
+    """Everything a client needs, as ``up --json`` prints it: URLs, the CA, users and their passwords."""
+    return {**asdict(conn), **es_security.settings(Path(conn.state_dir))}
 
 
 def stop_companions(conn: Connection) -> None:
@@ -507,10 +528,14 @@ def down(conn: Connection, services: tuple[str, ...]) -> None:
 
 def status(conn: Connection) -> dict[str, object]:
     kafka_port, _ = ports(conn.name)
+    # No passwords here: status is for looking at; `up --json` and `env` are for configuring clients.
+    public = {
+        key: value for key, value in asdict(conn).items() if key not in ("kafka_security", "kafka_users")
+    }
     return {
-        **asdict(conn),
+        **public,
         "kafka": "running" if port_open(kafka_port) else "stopped",
-        "elasticsearch": "running" if es_healthy(conn.es_url) else "stopped",
+        "elasticsearch": "running" if es_healthy(conn) else "stopped",
     }
 
 
@@ -524,6 +549,7 @@ def env_lines(conn: Connection) -> list[str]:
         lines.append(f"CANHGAC_KAFKA_PASSWORD={security['password']}")
         lines.append(f"CANHGAC_KAFKA_CA_FILE={conn.ca_file}")
     lines.append(f"CANHGAC_ES_URL={conn.es_url}")
+    lines.append(f"CANHGAC_ES_CA_FILE={es_security.ca(Path(conn.state_dir))}")
     return lines
 
 
@@ -562,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("up", "env"):
         if args.json:
-            print(json.dumps(asdict(conn)))
+            print(json.dumps(settings(conn)))
         else:
             print("\n".join(env_lines(conn)))
     return 0

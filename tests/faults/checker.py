@@ -29,6 +29,7 @@ from tests.faults.readback import (
     read_records,
 )
 from tests.faults.rules import KnownRule
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess
 
 
@@ -37,7 +38,7 @@ class Target:
     """Where one fault run's data lives."""
 
     kafka: KafkaAccess
-    es_url: str
+    es: EsAccess
     events_topic: str
     dead_letter_topic: str
     group_id: str
@@ -149,7 +150,7 @@ async def check_committed(target: Target) -> OffsetCheck:
     records = await read_records(
         target.kafka, target.events_topic, until=committed | {p: 0 for p in ends if p not in committed}
     )
-    indexed = {doc["_id"] for doc in await documents(target.es_url, f"{target.index_prefix}events-*", [])}
+    indexed = {doc["_id"] for doc in await documents(target.es, f"{target.index_prefix}events-*", [])}
     letters = await read_records(target.kafka, target.dead_letter_topic)
     lettered = {_dead_letter_source(letter) for letter in letters}
     check.records_below_commit = len(records)
@@ -193,19 +194,19 @@ async def check_run(
     verdict.spool_left = sum(tally.spool_depth for tally in agents)
 
     indexed = await documents(
-        target.es_url,
+        target.es,
         f"{target.index_prefix}events-*",
         ["event.id", "event.sequence", "agent.id", "canhgac.origin.status"],
     )
     _check_events(verdict, sent, indexed, agents)
     alerts = await documents(
-        target.es_url,
+        target.es,
         f"{target.index_prefix}alerts-*",
         ["rule.id", "canhgac.alert.event_ids", "canhgac.alert.incident_id", "event.id"],
     )
     _check_alerts(verdict, sent, alerts, rules)
     incidents = await documents(
-        target.es_url,
+        target.es,
         f"{target.index_prefix}incidents",
         ["grouping.key_text", "grouping.window_start", "alert_ids"],
     )

@@ -51,7 +51,7 @@ class CollectorPair:
                     "poll_timeout_ms": 100,
                     "max_batch": 500,
                 },
-                "elasticsearch": {"url": self._target.es_url, "index_prefix": self._target.index_prefix},
+                "elasticsearch": self._target.es.collector_section(self._target.index_prefix),
                 "detection": {"rules": [str(self._rules_dir)], "pipeline": str(PIPELINE)},
             }
             if self._keyring is not None:

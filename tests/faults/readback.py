@@ -9,9 +9,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_scan
 
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess
 
 
@@ -86,9 +86,9 @@ async def committed_offsets(kafka: KafkaAccess, group_id: str, topic: str) -> di
     }
 
 
-async def documents(es_url: str, index: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+async def documents(es: EsAccess, index: str, fields: Sequence[str]) -> list[dict[str, Any]]:
     """Every document of the index pattern (after a refresh), ``_source`` limited to ``fields``, plus _id."""
-    async with AsyncElasticsearch(es_url, request_timeout=60) as client:
+    async with es.client() as client:
         await client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
         return [
             hit["_source"] | {"_id": hit["_id"]}

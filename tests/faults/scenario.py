@@ -19,7 +19,6 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from elasticsearch import AsyncElasticsearch
 
 from tests.faults.checker import AgentTally, OffsetCheck, Target, Verdict, check_committed, check_run
 from tests.faults.collectors import CollectorPair
@@ -27,6 +26,7 @@ from tests.faults.fleet import SimulatedAgent, write_keyring
 from tests.faults.hostile import HostileMessage, hostile_messages
 from tests.faults.readback import committed_offsets, end_offsets
 from tests.faults.rules import GOOD_RULES, HOSTILE_RULE_FILES, integrity_rules, write_rule_dir
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess, allow_collector_prefix
 
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -43,7 +43,7 @@ class ServiceControl(Protocol):
     def kafka_as(self, user: str) -> KafkaAccess: ...
 
     @property
-    def es_url(self) -> str: ...
+    def es(self) -> EsAccess: ...
 
     def stop_service(self, service: str) -> None: ...
 
@@ -80,7 +80,7 @@ class FaultRun:
         self.target = Target(
             kafka=self.stack.kafka,
             collector_kafka=self.stack.kafka_as("collector") if self.stack.kafka.secure else None,
-            es_url=self.stack.es_url,
+            es=self.stack.es,
             events_topic=f"f{self.suffix}.events",
             dead_letter_topic=f"f{self.suffix}.dead-letter",
             group_id=f"f{self.suffix}",
@@ -243,7 +243,7 @@ class FaultRun:
 
     async def remove_data(self) -> None:
         """Drop this run's indices and topics (after a passing run; a failing one is kept to look at)."""
-        async with AsyncElasticsearch(self.target.es_url, request_timeout=60) as client:
+        async with self.target.es.client() as client:
             names = list(
                 await client.indices.get(index=f"{self.target.index_prefix}*", allow_no_indices=True)
             )

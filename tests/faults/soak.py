@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from tests.faults.scenario import FaultPlan, random_faults, run_faults
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +44,10 @@ class TestStack:
 
     def kafka_as(self, user: str) -> KafkaAccess:
         return KafkaAccess.from_connection(self.settings, user)
+
+    @property
+    def es(self) -> EsAccess:
+        return EsAccess.from_stack(self.settings)
 
     @classmethod
     def up(cls) -> TestStack:

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from elasticsearch import AsyncElasticsearch
 
+from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess, allow_collector_prefix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,10 +34,13 @@ class CollectorRun:
     """
 
     kafka: KafkaAccess
-    es_url: str
+    es: EsAccess
+    """How the test reads back what was indexed (the superuser)."""
     rules_dir: Path
     workdir: Path
     collector_kafka: KafkaAccess | None = None
+    collector_es: EsAccess | None = None
+    """How the collector processes connect (default ``es``); a least-privilege user proves its role."""
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     extra_settings: dict[str, Any] = field(default_factory=dict)
@@ -69,7 +72,7 @@ class CollectorRun:
                 "group_id": f"t{self.suffix}",
                 "poll_timeout_ms": 100,
             },
-            "elasticsearch": {"url": self.es_url, "index_prefix": self.prefix},
+            "elasticsearch": (self.collector_es or self.es).collector_section(self.prefix),
             "detection": {"rules": [str(self.rules_dir)], "pipeline": str(PIPELINE)},
             **self.extra_settings,
         }
@@ -152,8 +155,8 @@ class CollectorRun:
         return found
 
 
-async def search(es_url: str, index: str, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    async with AsyncElasticsearch(es_url) as client:
+async def search(es: EsAccess, index: str, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async with es.client() as client:
         if not await client.indices.exists(index=index):
             return []
         await client.indices.refresh(index=index)
@@ -164,12 +167,12 @@ async def search(es_url: str, index: str, query: dict[str, Any] | None = None) -
 
 
 async def wait_for_documents(
-    es_url: str, index: str, expected: int, timeout_s: float = 90, query: dict[str, Any] | None = None
+    es: EsAccess, index: str, expected: int, timeout_s: float = 90, query: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout_s
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = await search(es_url, index, query)
+        found = await search(es, index, query)
         if len(found) >= expected:
             return found
         await asyncio.sleep(0.5)

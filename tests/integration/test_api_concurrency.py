@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_one_hundred_concurrent_acknowledgements_give_one_success(stack: Any) -> None:
-    async with elastic_store(stack.es_url) as store:
+    async with elastic_store(stack.es) as store:
         tokens = await issue_tokens(store, revoked=False)
         alert = make_alert("agency-a")
         await store.create_alert(alert)
@@ -58,7 +58,7 @@ async def test_one_hundred_concurrent_acknowledgements_give_one_success(stack: A
 
 
 async def test_concurrent_status_changes_never_overwrite_each_other(stack: Any) -> None:
-    async with elastic_store(stack.es_url) as store:
+    async with elastic_store(stack.es) as store:
         tokens = await issue_tokens(store, revoked=False)
         alert = make_alert("agency-a")
         await store.create_alert(alert)
@@ -101,7 +101,7 @@ async def test_concurrent_status_changes_never_overwrite_each_other(stack: Any) 
 
 
 async def test_twenty_concurrent_identical_status_changes_give_one_success(stack: Any) -> None:
-    async with elastic_store(stack.es_url) as store:
+    async with elastic_store(stack.es) as store:
         tokens = await issue_tokens(store, revoked=False)
         alert = make_alert("agency-a")
         await store.create_alert(alert)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch
 
 from collector.incidents.agents import SILENT_RULE_ID, AgentInventory
 from collector.incidents.service import IncidentService
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_a_replayed_batch_changes_no_incident_and_no_audit_entry(stack: Any) -> None:
-    async with elastic_store(stack.es_url, refresh="false") as store:
+    async with elastic_store(stack.es, refresh="false") as store:
         batch = [make_alert("agency-a", minute=m) for m in (1, 2, 3)] + [make_alert("agency-b", minute=4)]
         for alert in batch:
             await store.create_alert(alert)  # as the sink does, unrefreshed: found through the hint
@@ -43,7 +43,7 @@ async def test_a_replayed_batch_changes_no_incident_and_no_audit_entry(stack: An
 
 
 async def test_heartbeats_and_silent_agents(stack: Any) -> None:
-    async with elastic_store(stack.es_url, refresh="wait_for") as store:
+    async with elastic_store(stack.es, refresh="wait_for") as store:
         inventory = AgentInventory(store, IncidentService(store), silence_multiple=3.0)
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
         await inventory.on_heartbeats([heartbeat("web01", start), heartbeat("web02", start)])
@@ -71,14 +71,14 @@ def test_token_cli_creates_lists_and_revokes(stack: Any) -> None:
         "-m",
         "collector.cli",
         "token",
-        "--es-url",
-        stack.es_url,
         "--index-prefix",
         prefix,
     ]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*base, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+        # As the least-privilege ``canhgac-api`` user, which the token command runs as in a deployment.
+        env = {**os.environ, **stack.es_as("api").environment()}
+        return subprocess.run([*base, *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
 
     try:
         created = cli("create", "--role", "responder", "--agency", "agency-a", "--name", "alice")
@@ -100,7 +100,7 @@ def test_token_cli_creates_lists_and_revokes(stack: Any) -> None:
     finally:
 
         async def cleanup() -> None:
-            client = AsyncElasticsearch(stack.es_url)
+            client = stack.es.client()
             try:
                 await drop_prefix(client, prefix)
             finally:

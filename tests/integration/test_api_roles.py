@@ -38,7 +38,7 @@ class World:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(stack: Any) -> AsyncIterator[World]:
-    async with elastic_store(stack.es_url, refresh="false") as store:
+    async with elastic_store(stack.es, refresh="false") as store:
         tokens = await issue_tokens(store)
         alerts: dict[tuple[str, str, str], str] = {}
         incidents: dict[tuple[str, str], str] = {}

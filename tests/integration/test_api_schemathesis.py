@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from elasticsearch import AsyncElasticsearch
 from hypothesis import HealthCheck, Phase, given, settings, strategies
 from schemathesis import GenerationMode
 from schemathesis.core.result import Err, Ok
@@ -29,6 +28,7 @@ from tests.integration.test_api_support import (
     prepare_prefix,
     unique_prefix,
 )
+from tests.support.es import EsAccess
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -41,8 +41,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _seed(es_url: str, prefix: str) -> dict[str, str]:
-    client = AsyncElasticsearch(es_url, request_timeout=30)
+async def _seed(es: EsAccess, prefix: str) -> dict[str, str]:
+    client = es.client()
     try:
         store = await prepare_prefix(client, prefix)
         tokens = await issue_tokens(store)
@@ -55,8 +55,8 @@ async def _seed(es_url: str, prefix: str) -> dict[str, str]:
         await client.close()
 
 
-async def _cleanup(es_url: str, prefix: str) -> None:
-    client = AsyncElasticsearch(es_url, request_timeout=30)
+async def _cleanup(es: EsAccess, prefix: str) -> None:
+    client = es.client()
     try:
         await drop_prefix(client, prefix)
     finally:
@@ -66,17 +66,17 @@ async def _cleanup(es_url: str, prefix: str) -> None:
 @pytest.fixture(scope="module")
 def served_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     prefix = unique_prefix()
-    tokens = asyncio.run(_seed(stack.es_url, prefix))
+    tokens = asyncio.run(_seed(stack.es, prefix))
     port = _free_port()
     command = [
-        sys.executable, "-m", "collector.cli", "api", "--es-url", stack.es_url, "--index-prefix", prefix,
+        sys.executable, "-m", "collector.cli", "api", "--index-prefix", prefix,
         "--port", str(port), "--kafka-bootstrap", stack.kafka_bootstrap, "--silence-check-s", "0",
     ]  # fmt: skip
     log = tmp_path_factory.mktemp("api") / "api.log"
-    # A file, not a pipe: a full pipe would block the server mid-run.
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ
-    )
+    # The API runs as the least-privilege ``canhgac-api`` user: every generated request proves the
+    # canhgac_api role suffices. A file, not a pipe: a full pipe would block the server mid-run.
+    env = {**os.environ, **stack.es_as("api").environment()}
+    process = subprocess.Popen(command, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -93,7 +93,7 @@ def served_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     finally:
         process.terminate()
         process.wait(timeout=30)
-        asyncio.run(_cleanup(stack.es_url, prefix))
+        asyncio.run(_cleanup(stack.es, prefix))
 
 
 def test_no_generated_request_gets_a_server_error(served_api: tuple[str, dict[str, str]]) -> None:

@@ -16,6 +16,7 @@ from collector.incidents.alert_document import alert_document
 from collector.sinks.elasticsearch import index_templates
 from collector.store.elastic import ElasticStore, Refresh
 from collector.store.naming import IndexNames
+from tests.support.es import EsAccess
 
 T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
 _serial = itertools.count()
@@ -50,11 +51,11 @@ def make_alert(
 
 
 @asynccontextmanager
-async def elastic_store(es_url: str, refresh: Refresh = "wait_for") -> AsyncIterator[ElasticStore]:
+async def elastic_store(es: EsAccess, refresh: Refresh = "wait_for") -> AsyncIterator[ElasticStore]:
     """A set-up store under a fresh prefix, with the alert sink's template; every index and template of
     the prefix is deleted afterwards."""
     prefix = unique_prefix()
-    client = AsyncElasticsearch(es_url, request_timeout=30)
+    client = es.client()
     store = await prepare_prefix(client, prefix, refresh)
     try:
         yield store

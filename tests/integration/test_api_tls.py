@@ -17,14 +17,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from elasticsearch import AsyncElasticsearch
 
 from collector.config import load_settings
 from tests.integration.test_api_support import drop_prefix, issue_tokens, prepare_prefix, unique_prefix
+from tests.support.es import EsAccess
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-ES_PASSWORD = "Es-Pa55word-that-must-never-be-logged"
 KAFKA_PASSWORD = "Kafka-Pa55word-that-must-never-be-logged"
 
 
@@ -43,13 +42,13 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-async def _seed(es_url: str, prefix: str) -> dict[str, str]:
-    async with AsyncElasticsearch(es_url, request_timeout=30) as client:
+async def _seed(es: EsAccess, prefix: str) -> dict[str, str]:
+    async with es.client() as client:
         return await issue_tokens(await prepare_prefix(client, prefix))
 
 
-async def _cleanup(es_url: str, prefix: str) -> None:
-    async with AsyncElasticsearch(es_url, request_timeout=30) as client:
+async def _cleanup(es: EsAccess, prefix: str) -> None:
+    async with es.client() as client:
         await drop_prefix(client, prefix)
 
 
@@ -58,20 +57,20 @@ def tls_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
     workdir = tmp_path_factory.mktemp("api-tls")
     cert, key = make_certificate(workdir)
     es_password, kafka_password = workdir / "es.password", workdir / "kafka.password"
-    es_password.write_text(ES_PASSWORD + "\n")
+    api_user = stack.es_as("api")
+    es_password.write_text(f"{api_user.password}\n")
     kafka_password.write_text(KAFKA_PASSWORD + "\n")
     prefix = unique_prefix()
-    tokens = asyncio.run(_seed(stack.es_url, prefix))
+    tokens = asyncio.run(_seed(stack.es, prefix))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = {
         "kafka": {"bootstrap": stack.kafka_bootstrap, "username": "collector",
                   "password_file": str(kafka_password)},
-        # The local Elasticsearch runs without security and ignores the credentials; what matters here
-        # is that the API reads them and never writes them out.
-        "elasticsearch": {"url": stack.es_url, "index_prefix": prefix, "username": "canhgac_api",
-                          "password_file": str(es_password)},
+        # The stack's least-privilege API user: the API reads its password and never writes it out.
+        "elasticsearch": {"url": stack.es_url, "index_prefix": prefix, "username": api_user.username,
+                          "password_file": str(es_password), "ca_certs": stack.ca_file},
         "detection": {"rules": [str(workdir / "no-rules")]},
         "api": {"host": "127.0.0.1", "port": port, "tls_certfile": str(cert), "tls_keyfile": str(key)},
     }  # fmt: skip
@@ -97,12 +96,13 @@ def tls_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"API did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
-        yield {"base": base, "port": port, "client": client, "tokens": tokens, "log": log, "config": path}
+        yield {"base": base, "port": port, "client": client, "tokens": tokens, "log": log, "config": path,
+               "es_password": api_user.password}  # fmt: skip
     finally:
         client.close()
         process.terminate()
         process.wait(timeout=30)
-        asyncio.run(_cleanup(stack.es_url, prefix))
+        asyncio.run(_cleanup(stack.es, prefix))
 
 
 def test_the_api_answers_https_with_its_certificate_and_not_plain_http(tls_api: dict[str, Any]) -> None:
@@ -149,9 +149,9 @@ def test_no_secret_reaches_the_logs_or_the_configuration_repr(tls_api: dict[str,
     time.sleep(0.5)  # the access log line of the last request
     logged = tls_api["log"].read_text(errors="replace")
     assert "GET /api/v1/alerts" in logged  # the log is really there and being written
-    for secret in (ES_PASSWORD, KAFKA_PASSWORD, *tokens.values()):
+    for secret in (tls_api["es_password"], KAFKA_PASSWORD, *tokens.values()):
         assert secret not in logged
     settings = load_settings(tls_api["config"], environ={})
     for rendered in (repr(settings), str(settings), settings.model_dump_json()):
-        assert ES_PASSWORD not in rendered
+        assert tls_api["es_password"] not in rendered
         assert KAFKA_PASSWORD not in rendered

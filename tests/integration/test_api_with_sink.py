@@ -56,7 +56,7 @@ async def test_sink_alerts_become_an_incident_a_responder_can_work(stack: Any, t
     now = datetime.now(UTC)
     documents = [alert_for_match(match, now) for match in matches]
 
-    async with elastic_store(stack.es_url, refresh="false") as store:
+    async with elastic_store(stack.es, refresh="false") as store:
         sink = ElasticsearchSink(store._es, store.names.prefix)
         await sink.start()
         report = await sink.write(documents)

@@ -17,7 +17,6 @@ from tests.integration.collector_harness import CollectorRun, wait_for_documents
 from tests.support.events import encoded, process_exec
 
 pytestmark = pytest.mark.integration
-ES_PASSWORD = "Collector-Es-Pa55word-never-logged"
 
 RULE = """
 title: Interactive shell started by a web server user
@@ -41,10 +40,12 @@ class MeteredRun(CollectorRun):
         path = super().config_file()
         config = yaml.safe_load(path.read_text())
         config["metrics"] = {"host": "127.0.0.1", "port": self.metrics_port}
-        # A password the pipeline reads at start (the local Elasticsearch ignores it): it must not leak.
+        # The collector user's real password, read from a file at start: it must not leak.
+        access = self.collector_es or self.es
         secret = self.workdir / "es.password"
-        secret.write_text(ES_PASSWORD + "\n")
-        config["elasticsearch"] |= {"username": "canhgac_collector", "password_file": str(secret)}
+        secret.write_text(f"{access.password}\n")
+        config["elasticsearch"].pop("password", None)
+        config["elasticsearch"] |= {"username": access.username, "password_file": str(secret)}
         path.write_text(yaml.safe_dump(config))
         return path
 
@@ -88,7 +89,7 @@ async def test_metrics_count_consumed_dead_lettered_alerts_lag_and_commits(stack
     rules.mkdir()
     (rules / "shell.yml").write_text(RULE)
     port = free_port()
-    run = MeteredRun(stack.kafka, stack.es_url, rules, tmp_path, metrics_port=port)
+    run = MeteredRun(stack.kafka, stack.es, rules, tmp_path, metrics_port=port)
     await run.create_topics(partitions=2)
     process = run.start_collector()
     try:
@@ -97,7 +98,7 @@ async def test_metrics_count_consumed_dead_lettered_alerts_lag_and_commits(stack
         messages = [(b"portal01", encoded(event)) for event in [shell, *benign]]
         messages += [(b"bad", b"{not json"), (b"bad", b"[]")]
         await run.produce(messages)
-        await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 1)
+        await wait_for_documents(run.es, f"{run.prefix}alerts-*", 1)
 
         samples = await until(
             port,
@@ -123,10 +124,10 @@ async def test_metrics_count_consumed_dead_lettered_alerts_lag_and_commits(stack
         assert value(samples, "canhgac_collector_step_seconds_count", stage="events", step="detect") >= 1
         assert value(samples, "canhgac_collector_es_write_seconds_count", family="alerts") >= 1
         assert value(samples, "canhgac_collector_es_write_seconds_count", family="events") >= 1
-        assert all(ES_PASSWORD not in str(key) for key in samples)
+        assert all(str(run.es.password) not in str(key) for key in samples)
     finally:
         run.stop_all()
     assert process.returncode == 0, run.logs()
     logged = (tmp_path / "collector-0.log").read_text(errors="replace")
     assert "collector running" in logged
-    assert ES_PASSWORD not in logged
+    assert str(run.es.password) not in logged

@@ -55,7 +55,8 @@ def run(stack, tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "test.yml").write_text(RULES)
-    collectors = CollectorRun(stack.kafka, stack.es_url, rules, tmp_path)
+    # The collectors run as the stack's least-privilege collector user, as in a deployment.
+    collectors = CollectorRun(stack.kafka, stack.es, rules, tmp_path, collector_es=stack.es_as("collector"))
     asyncio.run(collectors.create_topics())
     # The collectors log in as the stack's collector principal: its ACLs must be enough for the pipeline.
     asyncio.run(collectors.grant_collector(stack.kafka_as("collector")))
@@ -74,11 +75,11 @@ async def test_events_become_alerts_and_bad_messages_dead_letters(run: Collector
     run.start_collector()  # two processes share the partitions and the correlation
     await run.produce(messages)
 
-    events = await wait_for_documents(run.es_url, f"{run.prefix}events-*", 8)
+    events = await wait_for_documents(run.es, f"{run.prefix}events-*", 8)
     assert len(events) == 8, run.logs()
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 2)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 2)
     await asyncio.sleep(2)  # a second brute-force alert, if the bug existed, would come now
-    alerts = await search(run.es_url, f"{run.prefix}alerts-*")
+    alerts = await search(run.es, f"{run.prefix}alerts-*")
     by_rule = Counter(alert["rule"]["name"] for alert in alerts)
     assert by_rule["Interactive shell started by a web server user"] == 1, run.logs()
     # Sigma: a base rule used by a correlation without `generate: true` raises no alert of its own.
@@ -108,11 +109,11 @@ async def test_kill_9_mid_stream_leaves_one_alert_per_detection(run: CollectorRu
     shells = [process_exec("/bin/bash", f"bash -i #{n}", host=f"h{n % 5}") for n in range(300)]
     first = run.start_collector()
     await run.produce((f"h{n % 5}".encode(), encoded(event)) for n, event in enumerate(shells[:150]))
-    await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 20)
+    await wait_for_documents(run.es, f"{run.prefix}alerts-*", 20)
     run.kill(first)  # kill -9 somewhere in the middle of the stream
     await run.produce((f"h{n % 5}".encode(), encoded(event)) for n, event in enumerate(shells[150:]))
     run.start_collector()
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 300)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 300)
     ids = Counter(alert["canhgac"]["alert"]["event_ids"][0] for alert in alerts)
     assert len(alerts) == 300, run.logs()
     assert set(ids) == {event["event"]["id"] for event in shells}
@@ -123,7 +124,7 @@ async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> N
     run.start_collector()
     before = [process_exec("/bin/bash", f"bash -i before {n}") for n in range(20)]
     await run.produce((b"web01", encoded(event)) for event in before)
-    await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 20)
+    await wait_for_documents(run.es, f"{run.prefix}alerts-*", 20)
     stack.stop_service("elasticsearch")
     try:
         during = [process_exec("/bin/bash", f"bash -i during {n}") for n in range(30)]
@@ -131,8 +132,8 @@ async def test_elasticsearch_outage_loses_nothing(run: CollectorRun, stack) -> N
         await asyncio.sleep(5)
     finally:
         stack.start_service("elasticsearch")
-    alerts = await wait_for_documents(run.es_url, f"{run.prefix}alerts-*", 50, timeout_s=120)
+    alerts = await wait_for_documents(run.es, f"{run.prefix}alerts-*", 50, timeout_s=120)
     assert len(alerts) == 50, run.logs()
     # A batch's events are indexed after its alerts (and may still be in their retry backoff).
-    events = await wait_for_documents(run.es_url, f"{run.prefix}events-*", 50, timeout_s=60)
+    events = await wait_for_documents(run.es, f"{run.prefix}events-*", 50, timeout_s=60)
     assert len(events) == 50

@@ -86,13 +86,13 @@ async def until_indexed(run: CollectorRun, event_id: str) -> None:
     """Alerts of a batch are written before its events: once this event is indexed, everything sent
     before it in its partition was judged."""
     found = await wait_for_documents(
-        run.es_url, f"{run.prefix}events-*", 1, query={"term": {"event.id": event_id}}
+        run.es, f"{run.prefix}events-*", 1, query={"term": {"event.id": event_id}}
     )
     assert found, run.logs()
 
 
 async def integrity_alerts(run: CollectorRun) -> Counter[str]:
-    alerts = await search(run.es_url, f"{run.prefix}alerts-*")
+    alerts = await search(run.es, f"{run.prefix}alerts-*")
     return Counter(str(alert["rule"]["id"]) for alert in alerts)
 
 
@@ -100,7 +100,7 @@ async def integrity_alerts(run: CollectorRun) -> Counter[str]:
 def run(stack: Any, tmp_path: Path) -> Any:
     rules = tmp_path / "rules"
     rules.mkdir()
-    collectors = CollectorRun(stack.kafka, stack.es_url, rules, tmp_path)
+    collectors = CollectorRun(stack.kafka, stack.es, rules, tmp_path)
     asyncio.run(collectors.create_topics(partitions=1))  # one partition: one order for every message
     yield collectors
     collectors.stop_all()
@@ -147,7 +147,7 @@ async def test_forged_unsigned_tampered_gaps_and_replays_are_flagged_redelivery_
             SEQUENCE_REPLAY.id: 1,
         }
     ), run.logs()
-    alerts = await search(run.es_url, f"{run.prefix}alerts-*")
+    alerts = await search(run.es, f"{run.prefix}alerts-*")
     by_rule = {alert["rule"]["id"]: alert for alert in alerts}
     assert by_rule[SEQUENCE_GAP.id]["canhgac"]["alert"]["sequence"] == {"first": 7, "last": 8, "count": 2}
     assert "sequence 7-8" in by_rule[SEQUENCE_GAP.id]["message"]
@@ -158,7 +158,7 @@ async def test_forged_unsigned_tampered_gaps_and_replays_are_flagged_redelivery_
 
     statuses = Counter(
         (event["event"]["sequence"], event["canhgac"]["origin"]["status"])
-        for event in await search(run.es_url, f"{run.prefix}events-*")
+        for event in await search(run.es, f"{run.prefix}events-*")
     )
     assert statuses[(100, "identity_mismatch")] == 1
     assert statuses[(102, "bad_signature")] == 1

@@ -163,7 +163,7 @@ async def wait_for_heartbeat(run: CollectorRun, timeout_s: float = 60) -> None:
     query = {"term": {"event.dataset": "canhgac.heartbeat"}}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if await search(run.es_url, f"{run.prefix}events-*", query):
+        if await search(run.es, f"{run.prefix}events-*", query):
             return
         await asyncio.sleep(0.5)
     pytest.fail(f"no heartbeat from the agent reached Elasticsearch:\n{run.logs()}")
@@ -173,7 +173,7 @@ async def wait_for_alerts(run: CollectorRun, names: set[str], timeout_s: float) 
     deadline = time.monotonic() + timeout_s
     alerts: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        alerts = await search(run.es_url, f"{run.prefix}alerts-*")
+        alerts = await search(run.es, f"{run.prefix}alerts-*")
         if names <= {alert["rule"]["name"] for alert in alerts}:
             break
         await asyncio.sleep(1)
@@ -197,7 +197,7 @@ async def test_real_activity_raises_the_projects_alerts(
 ) -> None:
     port, sshd_log = sshd
     user, password = account
-    run = CollectorRun(stack.kafka, stack.es_url, RULES, tmp_path)
+    run = CollectorRun(stack.kafka, stack.es, RULES, tmp_path)
     await run.create_topics(partitions=2)
     run.start_collector()
     config = agent_config(run, tmp_path, web_root, sshd_log)

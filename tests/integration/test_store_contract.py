@@ -26,7 +26,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
         yield InMemoryStore()
         return
     stack = request.getfixturevalue("stack")
-    async with elastic_store(stack.es_url) as elastic:
+    async with elastic_store(stack.es) as elastic:
         yield elastic
 
 
