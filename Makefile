@@ -23,6 +23,8 @@ demo: venv
 
 ## Every test: lint, types, import boundaries, unit, integration (real Kafka + Elasticsearch), end to end.
 test: venv lint system-deps
+	@# The stack is set up (downloads, certificates, users) before pytest, outside any test's time limit.
+	$(STACK) up --name $${CANHGAC_TEST_STACK:-test} >/dev/null
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 system-deps:

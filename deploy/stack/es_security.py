@@ -111,8 +111,10 @@ def bootstrap_password(state: Path, home: Path, config: Path, env: dict[str, str
     if keystore.exists() and marker.exists() and marker.read_text() == digest:
         return
     tool = str(home / "bin" / "elasticsearch-keystore")
-    if not keystore.exists():
-        subprocess.run([tool, "create"], env=env, check=True, capture_output=True)
+    # A keystore the node created itself (a stack that ran without security) belongs to the Elasticsearch
+    # user, and the tool will not rewrite a file it would change the owner of: start from a fresh one.
+    keystore.unlink(missing_ok=True)
+    subprocess.run([tool, "create"], env=env, check=True, capture_output=True)
     subprocess.run(
         [tool, "add", "--force", "--stdin", "bootstrap.password"],
         env=env,
