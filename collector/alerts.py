@@ -158,6 +158,23 @@ def alert_for_match(match: RuleMatch, now: datetime) -> Document:
     return Document("alerts", identifier, event_time(event), body)
 
 
+def alert_event(identifier: str, severity: int, reason: str, now: datetime) -> dict[str, Any]:
+    """The ``event`` object of an alert that stands for no single source event (a correlation, an
+    integrity finding): ECS's intrusion-detection category, the severity also as the risk score."""
+    return {
+        "kind": "alert",
+        "id": identifier,
+        "category": ["intrusion_detection"],
+        "type": ["info"],
+        "dataset": "canhgac.alert",
+        "module": "canhgac",
+        "created": now.isoformat(),
+        "severity": severity,
+        "risk_score": float(severity),
+        "reason": reason,
+    }
+
+
 def alert_for_correlation(match: CorrelationMatch, context: Mapping[str, Any], now: datetime) -> Document:
     """A correlation alert; ``context`` is the host/agency part of the newest contributing event."""
     correlation = match.correlation
@@ -169,18 +186,9 @@ def alert_for_correlation(match: CorrelationMatch, context: Mapping[str, Any], n
         {
             "@timestamp": match.window_end.isoformat(),
             "message": f"{correlation.title}: {int(match.value)} ({correlation.kind}) for {group_text}",
-            "event": {
-                "kind": "alert",
-                "id": match.id,
-                "category": ["intrusion_detection"],
-                "type": ["info"],
-                "dataset": "canhgac.alert",
-                "module": "canhgac",
-                "created": now.isoformat(),
-                "severity": severity,
-                "risk_score": float(severity),
-                "reason": getattr(rule, "description", None) or correlation.title,
-            },
+            "event": alert_event(
+                match.id, severity, getattr(rule, "description", None) or correlation.title, now
+            ),
             "rule": {
                 "id": correlation.id,
                 "name": correlation.title,

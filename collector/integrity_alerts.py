@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from collector.alerts import CARRIED_GROUPS, alert_id, event_time
+from collector.alerts import CARRIED_GROUPS, alert_event, alert_id, event_time
 from collector.incidents.priority import SEVERITY_BY_LEVEL
 from collector.sinks import Document
 
@@ -101,18 +101,7 @@ def integrity_alert(
         {
             "@timestamp": event.get("@timestamp") or now.isoformat(),
             "message": f"{rule.name}: {detail} (host {host})"[:1000],
-            "event": {
-                "kind": "alert",
-                "id": identifier,
-                "category": ["intrusion_detection"],
-                "type": ["info"],
-                "dataset": "canhgac.alert",
-                "module": "canhgac",
-                "created": now.isoformat(),
-                "severity": severity,
-                "risk_score": float(severity),
-                "reason": detail,
-            },
+            "event": alert_event(identifier, severity, detail, now),
             "rule": {
                 "id": rule.id,
                 "name": rule.name,
