@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from elasticsearch import ApiError
 
 from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess, allow_collector_prefix
@@ -172,7 +173,13 @@ async def wait_for_documents(
     deadline = time.monotonic() + timeout_s
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = await search(es, index, query)
+        try:
+            found = await search(es, index, query)
+        except ApiError as error:
+            # An index created a moment ago answers 503 until its primary shard has started.
+            if error.meta.status != 503:
+                raise
+            found = []
         if len(found) >= expected:
             return found
         await asyncio.sleep(0.5)
