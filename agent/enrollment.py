@@ -9,10 +9,10 @@ as this agent (and only as this agent).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.state_file import load_or_create
 from event_contract.signing import decode_key, encode_key, generate_key, key_id, signature_headers
 
 KEY_FILE = "agent_key"
@@ -29,24 +29,7 @@ class SigningKey:
 
 def load_or_create_key(state_dir: Path) -> SigningKey:
     """The key stored in ``state_dir``, created on first call (0600, written atomically with fsync)."""
-    path = state_dir / KEY_FILE
-    try:
-        existing = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        key = decode_key(existing)
-        return SigningKey(key_id(key), key)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    key = generate_key()
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # O_CREAT's mode is masked by the umask; this is not
-        handle.write(encode_key(key) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    key = decode_key(load_or_create(state_dir / KEY_FILE, lambda: encode_key(generate_key()), 0o600))
     return SigningKey(key_id(key), key)
 
 

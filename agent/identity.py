@@ -7,7 +7,6 @@ there is one (stable across reinstalls of the agent), else the agent id.
 
 from __future__ import annotations
 
-import os
 import platform
 import socket
 import uuid
@@ -17,6 +16,7 @@ from pathlib import Path
 import psutil
 
 from agent.config import AgentConfig
+from agent.state_file import load_or_create
 from agent.version import AGENT_VERSION
 from event_contract import AgentInfo, HostInfo, InformationSystem, Organization, OsInfo
 
@@ -36,23 +36,8 @@ class Identity:
 
 
 def load_agent_id(state_dir: Path) -> str:
-    """The agent id stored in ``state_dir``, created on first call. Written atomically (rename)."""
-    path = state_dir / AGENT_ID_FILE
-    try:
-        existing = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        return existing
-    state_dir.mkdir(parents=True, exist_ok=True)
-    agent_id = str(uuid.uuid4())
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="ascii") as handle:
-        handle.write(agent_id + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    return agent_id
+    """The agent id stored in ``state_dir``, created on first call (written atomically with fsync)."""
+    return load_or_create(state_dir / AGENT_ID_FILE, lambda: str(uuid.uuid4()))
 
 
 def detect_identity(config: AgentConfig) -> Identity:
