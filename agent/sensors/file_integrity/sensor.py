@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from agent.memory import release_free_memory
 from agent.sensors.base import Observation
 from agent.sensors.file_integrity.baseline import BaselineStore
 from agent.sensors.file_integrity.config import FileIntegrityConfig
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 # A file written without pause is still looked at this many debounce periods after its first write.
 _MAX_DELAY_FACTOR = 20
+
+
+def _release_scan_memory(baseline: BaselineStore) -> None:
+    baseline.shrink_memory()
+    release_free_memory()
 
 
 class FileIntegritySensor:
@@ -94,11 +100,15 @@ class FileIntegritySensor:
                 for change in changes:
                     self._changes += 1
                     yield to_observation(change)
+            # The scan's states are garbage now: drop the last reference and give the memory back.
+            changes = []
+            await loop.run_in_executor(worker, _release_scan_memory, baseline)
             next_rescan = time.monotonic() + rescan_interval
             self.started.set()
             while True:
                 await self._sleep_until(next_rescan)
-                if self._overflowed or time.monotonic() >= next_rescan:
+                full_scan = self._overflowed or time.monotonic() >= next_rescan
+                if full_scan:
                     self._overflowed = False
                     # The scan covers what was touched before it; what is touched during it stays queued.
                     self._debouncer.clear()
@@ -116,6 +126,9 @@ class FileIntegritySensor:
                 for change in changes:
                     self._changes += 1
                     yield to_observation(change)
+                changes = []  # not kept alive while the loop sleeps
+                if full_scan:
+                    await loop.run_in_executor(worker, _release_scan_memory, baseline)
         finally:
             await asyncio.shield(self._release(loop, worker, watcher, scanner, baseline))
 
