@@ -1,11 +1,14 @@
-"""The listener's value classes (agent.sensors.process.record): what dataclasses gave them, kept."""
+"""The listener's value classes (agent.sensors.process.record), what dataclasses gave them, kept, and the
+channel that carries them to the agent (agent.sensors.process.channel)."""
 
 from __future__ import annotations
 
+import marshal
 import pickle
 
 import pytest
 
+from agent.sensors.process.channel import dumps, loads
 from agent.sensors.process.connector import ExecEvent, ExitEvent, ForkEvent
 from agent.sensors.process.procfs import ProcessSnapshot, ProcStat
 from agent.sensors.process.snapshotter import ExecSeen, ExitSeen, Failed, KernelDrops, ParentSnapshot, Started
@@ -61,3 +64,27 @@ def test_records_are_immutable_and_replace_makes_a_changed_copy() -> None:
         PROCESS.args,
     )
     assert PROCESS.executable == "/usr/bin/bash"
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda record: type(record).__name__)
+def test_a_record_crosses_the_channel_equal_and_with_its_type(record: object) -> None:
+    copy = loads(dumps(record))
+    assert type(copy) is type(record)
+    assert copy == record
+
+
+def test_a_batch_crosses_the_channel_with_nested_records_and_plain_tuples() -> None:
+    batch = [ExecSeen(PROCESS, ParentSnapshot(1, None, None, None)), ExitSeen(ExitEvent(4, 1), None, 5)]
+    copy = loads(dumps(batch))
+    assert copy == batch
+    assert isinstance(copy, list)
+    assert type(copy[0].process.stat) is ProcStat
+    assert copy[0].process.exe_key == (1, 2, 3)
+    assert copy[0].process.args == ("bash", "-c", "x")
+
+
+def test_the_channel_refuses_a_dict_and_an_unknown_record_class() -> None:
+    with pytest.raises(TypeError):
+        dumps([{"pid": 1}])
+    with pytest.raises(ValueError, match="Nonexistent"):
+        loads(marshal.dumps({"Nonexistent": (1,)}))
