@@ -16,6 +16,7 @@ from agent.sensors.file_integrity.baseline import BaselineStore
 from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy
 from agent.sensors.file_integrity.debounce import Debouncer
+from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import Scanner
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 
 # A file written without pause is still looked at this many debounce periods after its first write.
 _MAX_DELAY_FACTOR = 20
+
+
+def _observations(changes: list[Change]) -> list[Observation]:
+    """The changes as observations, emptying ``changes``: while the sensor sleeps between yields and
+    scans, neither the list nor a loop variable keeps a scan's file states alive."""
+    observations = [to_observation(change) for change in changes]
+    changes.clear()
+    return observations
 
 
 def _release_scan_memory(baseline: BaselineStore) -> None:
@@ -97,11 +106,10 @@ class FileIntegritySensor:
             if first_run:
                 log.info("file integrity baseline recorded (%d changes not reported)", len(changes))
             else:
-                for change in changes:
+                for observation in _observations(changes):
                     self._changes += 1
-                    yield to_observation(change)
-            # The scan's states are garbage now: drop the last reference and give the memory back.
-            changes = []
+                    yield observation
+            changes.clear()  # the first run's are not reported: garbage, like the scan's other states
             await loop.run_in_executor(worker, _release_scan_memory, baseline)
             next_rescan = time.monotonic() + rescan_interval
             self.started.set()
@@ -123,10 +131,9 @@ class FileIntegritySensor:
                 else:
                     due = self._debouncer.due(time.monotonic())
                     changes = await loop.run_in_executor(worker, reconciler.reconcile, due) if due else []
-                for change in changes:
+                for observation in _observations(changes):
                     self._changes += 1
-                    yield to_observation(change)
-                changes = []  # not kept alive while the loop sleeps
+                    yield observation
                 if full_scan:
                     await loop.run_in_executor(worker, _release_scan_memory, baseline)
         finally:
