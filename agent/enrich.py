@@ -25,9 +25,16 @@ import orjson
 
 from agent.identity import Identity
 from agent.sensors.base import Observation
-from event_contract import Dataset, DecodeError, encode_event, event_from_dict, message_key
-from event_contract.ecs import AgentInfo, HostInfo, InformationSystem, Organization
-from event_contract.wire import STRUCT_BY_DATASET, encode_struct, struct_for
+from event_contract.datasets import Dataset
+from event_contract.topics import message_key
+from event_contract.wire_types import (
+    STRUCT_BY_DATASET,
+    AgentInfoWire,
+    HostInfoWire,
+    InformationSystemWire,
+    OrganizationWire,
+    encode_struct,
+)
 
 RUNTIME_OWNED = frozenset({"@timestamp", "host", "agent", "organization", "ecs"})
 """Top-level groups only the runtime writes; a sensor that sets them has a bug."""
@@ -89,10 +96,10 @@ class Enricher:
         self._identity = identity
         self._key = message_key(identity.host.id)
         # The identity's groups as wire values, once: msgspec takes them as they are into every event.
-        self._host = _wire(identity.host, HostInfo)
-        self._agent = _wire(identity.agent, AgentInfo)
-        self._organization = _wire(identity.organization, Organization)
-        self._system = _wire(identity.system, InformationSystem)
+        self._host = _wire(identity.host, HostInfoWire)
+        self._agent = _wire(identity.agent, AgentInfoWire)
+        self._organization = _wire(identity.organization, OrganizationWire)
+        self._system = _wire(identity.system, InformationSystemWire)
 
     def enrich(self, observation: Observation) -> PendingEvent:
         encoded = self.encode(self.document(observation), observation.dataset)
@@ -110,14 +117,14 @@ class Enricher:
     def by_the_contract(self, document: dict[str, Any]) -> bytes:
         """What the wire types refuse, the contract judges: it refuses with the reason it always gave, or
         accepts a spelling only its lax mode knows.
-        (How every event was encoded before the wire types.)"""
-        document = {
-            **document,
-            "host": self._identity.host,
-            "agent": self._identity.agent,
-            "organization": self._identity.organization,
-            "canhgac": {**document["canhgac"], "system": self._identity.system},
-        }
+        (How every event was encoded before the wire types.) Only here is pydantic loaded, so an agent
+        whose sensors never send such a spelling does without it."""
+        from event_contract.codec import DecodeError, encode_event, event_from_dict
+
+        try:  # as plain data: the contract's models take no wire Struct inside a dict
+            document = msgspec.to_builtins(document, enc_hook=_dump)
+        except TypeError as error:
+            raise InvalidObservation(f"observation holds a value of no JSON type: {error}") from None
         try:
             return encode_event(event_from_dict(document))
         except DecodeError as error:
@@ -163,8 +170,16 @@ class Enricher:
         return document
 
 
-def _wire(value: Any, model: type[Any]) -> Any:
-    return msgspec.convert(value, struct_for(model), from_attributes=True)
+def _wire(value: Any, struct: type[Any]) -> Any:
+    return msgspec.convert(value, struct, from_attributes=True)
+
+
+def _dump(value: Any) -> Any:
+    """A contract model a sensor handed over (``to_builtins`` does not know them) as plain data."""
+    dump = getattr(value, "model_dump", None)
+    if dump is None:
+        raise TypeError(f"cannot encode {type(value).__name__}")
+    return dump(mode="json", by_alias=True)
 
 
 def _uuid4() -> str:

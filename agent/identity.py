@@ -12,13 +12,21 @@ import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import msgspec
 import psutil
 
 from agent.config import AgentConfig
 from agent.state_file import load_or_create
 from agent.version import AGENT_VERSION
-from event_contract import AgentInfo, HostInfo, InformationSystem, Organization, OsInfo
+from event_contract.wire_types import AgentInfoWire as AgentInfo
+from event_contract.wire_types import HostInfoWire as HostInfo
+from event_contract.wire_types import InformationSystemWire as InformationSystem
+from event_contract.wire_types import OrganizationWire as Organization
+from event_contract.wire_types import OsInfoWire as OsInfo
+
+_Group = TypeVar("_Group", AgentInfo, HostInfo, Organization, InformationSystem)
 
 AGENT_ID_FILE = "agent_id"
 MACHINE_ID_PATHS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
@@ -52,13 +60,22 @@ def detect_identity(config: AgentConfig) -> Identity:
         os=_os_info(),
     )
     return Identity(
-        host=host,
-        agent=AgentInfo(id=agent_id, version=AGENT_VERSION, name=host.name),
-        organization=Organization(id=config.organization.id, name=config.organization.name),
-        system=InformationSystem(
-            id=config.system.id, name=config.system.name, security_level=config.system.security_level
+        host=_checked(host),
+        agent=_checked(AgentInfo(id=agent_id, version=AGENT_VERSION, name=host.name)),
+        organization=_checked(Organization(id=config.organization.id, name=config.organization.name)),
+        system=_checked(
+            InformationSystem(
+                id=config.system.id, name=config.system.name, security_level=config.system.security_level
+            )
         ),
     )
+
+
+def _checked(value: _Group) -> _Group:
+    """``value`` if it is valid per the contract (msgspec.ValidationError naming the field if not): a
+    Struct does not validate when constructed, and the identity goes into every event."""
+    checked: _Group = msgspec.convert(msgspec.to_builtins(value), type(value))
+    return checked
 
 
 def _machine_id() -> str | None:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-from event_contract.events import AgentHealth
+from event_contract.wire_types import AgentHealthWire as AgentHealth
 
 log = logging.getLogger(__name__)
 

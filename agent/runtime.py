@@ -26,7 +26,9 @@ from agent.publisher import Publisher
 from agent.sensors.base import Observation, Sensor
 from agent.sensors.heartbeat import HeartbeatSensor
 from agent.spool import AsyncSpool
-from event_contract.events import AgentHealth, SensorHealth, SpoolHealth
+from event_contract.wire_types import AgentHealthWire as AgentHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
+from event_contract.wire_types import SpoolHealthWire as SpoolHealth
 
 log = logging.getLogger(__name__)
 

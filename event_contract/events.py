@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
+from event_contract.datasets import Dataset as Dataset  # re-exported: defined without pydantic
 from event_contract.ecs import (
     AgentInfo,
     EcsModel,
@@ -23,14 +23,6 @@ from event_contract.ecs import (
     UserRef,
 )
 from event_contract.version import CONTRACT_VERSION
-
-
-class Dataset(StrEnum):
-    FILE = "canhgac.file"
-    PROCESS = "canhgac.process"
-    AUTHENTICATION = "canhgac.authentication"
-    HEARTBEAT = "canhgac.heartbeat"
-
 
 # --- canhgac.* : what ECS has no field for -------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from event_contract import Dataset
-from event_contract.events import SensorHealth
+from event_contract.datasets import Dataset
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 
 
 @dataclass(frozen=True, slots=True)

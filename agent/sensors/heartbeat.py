@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from agent.sensors.base import Observation
-from event_contract import Dataset
-from event_contract.events import AgentHealth, SensorHealth
+from event_contract.datasets import Dataset
+from event_contract.wire_types import AgentHealthWire as AgentHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 
 HealthReport = Callable[[], AgentHealth]
 """Gives the agent's health now: version is on the event itself, the rest is in the report."""

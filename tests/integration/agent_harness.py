@@ -35,7 +35,7 @@ from agent.jsonlog import configure_logging
 from agent.sensors.base import Observation
 from agent.service import run_agent, run_event_loop
 from event_contract import Dataset, Event, decode_event
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 from tests.support.kafka import KafkaAccess
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from agent.sensors.base import Observation
 from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.state import FileState
-from event_contract import Dataset
+from event_contract.datasets import Dataset
 
 _EVENT_TYPE = {
     "creation": "creation",

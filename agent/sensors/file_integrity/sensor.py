@@ -22,7 +22,7 @@ from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
 from agent.sensors.file_integrity.watcher import ChangeWatcher, WatchLimitReached
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from agent.sensors.login.follower import LogFollower
 from agent.sensors.login.parsers import LogRecord, parse_record
 from agent.sensors.login.positions import PositionStore
 from agent.sensors.login.syslog_line import parse_syslog_line
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 
 log = logging.getLogger(__name__)
 

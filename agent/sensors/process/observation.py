@@ -12,7 +12,7 @@ from agent.sensors.base import Observation
 from agent.sensors.process.accounts import group_name, user_name
 from agent.sensors.process.identity import BootClock
 from agent.sensors.process.snapshotter import ExecSeen, ExitSeen
-from event_contract import Dataset
+from event_contract.datasets import Dataset
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from agent.sensors.process.identity import BootClock
 from agent.sensors.process.observation import KnownProcess, exec_observation, exit_observation
 from agent.sensors.process.receiver import ConnectorReceiver, ConnectorUnavailable, wake_loop
 from agent.sensors.process.snapshotter import ExecSeen, Seen
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 
 if TYPE_CHECKING:
     from agent.sensors.process.poller import ProcessPoller

@@ -8,7 +8,10 @@ import pytest
 
 from agent.config import AgentConfig, validate_config
 from agent.identity import Identity
-from event_contract import AgentInfo, HostInfo, InformationSystem, Organization
+from event_contract.wire_types import AgentInfoWire as AgentInfo
+from event_contract.wire_types import HostInfoWire as HostInfo
+from event_contract.wire_types import InformationSystemWire as InformationSystem
+from event_contract.wire_types import OrganizationWire as Organization
 from tests.unit.agent.runtime_fixtures import minimal_document
 
 

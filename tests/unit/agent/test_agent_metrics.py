@@ -10,7 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config import validate_config
 from agent.metrics import render, serve
-from event_contract.events import AgentHealth, SensorHealth, SpoolHealth
+from event_contract.wire_types import AgentHealthWire as AgentHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
+from event_contract.wire_types import SpoolHealthWire as SpoolHealth
 
 
 def health() -> AgentHealth:

@@ -13,7 +13,7 @@ from agent.runtime import AgentRuntime
 from agent.sensors.base import Observation
 from agent.spool import SPOOL_FILE, AsyncSpool, Spool
 from event_contract import AuthenticationEvent, HeartbeatEvent, decode_event
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually, login_observation
 
 

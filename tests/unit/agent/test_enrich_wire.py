@@ -32,8 +32,10 @@ from agent.sensors.process.procfs import ProcessSnapshot, ProcStat
 from agent.sensors.process.snapshotter import ExecSeen, ExitSeen, ParentSnapshot
 from collector.decoding import decode
 from event_contract import AuthenticationEvent, DecodeError, decode_event, event_from_dict
-from event_contract.events import AgentHealth, SensorHealth, SpoolHealth
 from event_contract.wire import STRUCT_BY_DATASET, encode_struct
+from event_contract.wire_types import AgentHealthWire as AgentHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
+from event_contract.wire_types import SpoolHealthWire as SpoolHealth
 from tests.unit.agent.runtime_fixtures import login_observation
 
 _FILE = FileState(
@@ -152,7 +154,7 @@ def test_the_wire_encoding_equals_the_contract_encoding(identity: Identity, obse
 
 def test_defaults_are_kept_and_only_none_is_left_out(identity: Identity) -> None:
     bare = Identity(
-        host=identity.host.model_copy(update={"ip": [], "os": None, "hostname": None}),
+        host=msgspec.structs.replace(identity.host, ip=[], os=None, hostname=None),
         agent=identity.agent,
         organization=identity.organization,
         system=identity.system,

@@ -17,7 +17,7 @@ from agent.publisher import Acknowledgement
 from agent.runtime import SPOOL_LINGER_S, AgentRuntime
 from agent.sensors.base import Observation
 from agent.spool import SPOOL_FILE, AppendResult, AsyncSpool, Spool, Spoolable, SpooledEvent
-from event_contract.events import SensorHealth
+from event_contract.wire_types import SensorHealthWire as SensorHealth
 from tests.unit.agent.runtime_fixtures import (
     RecordingPublisher,
     eventually,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.sensors.base import Observation
-from event_contract import Dataset
+from event_contract.datasets import Dataset
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from agent.enrich import Enricher
 from agent.identity import Identity
 from agent.sensors.base import Observation
-from event_contract import AgentInfo, Event, HostInfo, InformationSystem, Organization, decode_event
+from event_contract import Event, decode_event
+from event_contract.wire_types import AgentInfoWire as AgentInfo
+from event_contract.wire_types import HostInfoWire as HostInfo
+from event_contract.wire_types import InformationSystemWire as InformationSystem
+from event_contract.wire_types import OrganizationWire as Organization
 
 _ENRICHER = Enricher(
     Identity(
