@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from agent.config import DEFAULT_CONFIG_PATH, AgentConfig, ConfigError, load_config
+from event_contract.secret import enc_hook
 
 EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def render_config(config: AgentConfig, sensors: dict[str, Any]) -> str:
     """The effective configuration as YAML, each enabled sensor's section with its defaults filled in
     (the Kafka password itself is never in it, only the path of its file)."""
-    effective = config.model_dump(mode="json")
+    effective = msgspec.to_builtins(config, enc_hook=enc_hook)
     effective["sensors"] = sensors
     return yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
 

@@ -4,6 +4,12 @@ Sources, later wins: the YAML file (``/etc/canhgac/agent.yaml`` unless ``--confi
 ``CANHGAC_AGENT__SECTION__KEY=value`` variables (nested with ``__``, case-insensitive; the value is read
 as a YAML scalar so ``5``, ``true`` and ``[a, b]`` get their natural types). Every error names the key it
 is about, e.g. ``kafka.bootstrap: Field required``.
+
+The configuration is defined by the pydantic models of :mod:`agent.config_models`; the agent validates
+with the msgspec Structs generated from them (:mod:`agent.config_types`), so that it never loads
+pydantic (~19 MiB of RSS). Only a configuration the Structs refuse is handed to the models, whose verdict
+is final: they list every problem with its key (msgspec stops at the first), or accept a spelling only
+their lax mode knows.
 """
 
 from __future__ import annotations
@@ -11,16 +17,49 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
+import msgspec
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from event_contract import EVENTS_TOPIC
-from event_contract.kafka_security import KafkaSecurity
+from agent.config_rules import prepare
+from agent.config_types import (
+    AgentConfig,
+    HeartbeatConfig,
+    HostConfig,
+    KafkaConfig,
+    LoggingConfig,
+    MetricsConfig,
+    OrganizationConfig,
+    PipelineConfig,
+    SpoolConfig,
+    SystemConfig,
+)
+from event_contract.secret import dec_hook
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "DEFAULT_STATE_DIR",
+    "AgentConfig",
+    "ConfigError",
+    "HeartbeatConfig",
+    "HostConfig",
+    "KafkaConfig",
+    "LoggingConfig",
+    "MetricsConfig",
+    "OrganizationConfig",
+    "PipelineConfig",
+    "SpoolConfig",
+    "SystemConfig",
+    "apply_env_overrides",
+    "load_config",
+    "validate_config",
+    "validate_section",
+]
 
 DEFAULT_CONFIG_PATH = Path("/etc/canhgac/agent.yaml")
 DEFAULT_STATE_DIR = Path("/var/lib/canhgac-agent")
+"""Also the default of ``state_dir`` in :mod:`agent.config_models`."""
 ENV_PREFIX = "CANHGAC_AGENT__"
 ENV_SEPARATOR = "__"
 
@@ -33,100 +72,6 @@ class ConfigError(ValueError):
         self.problems = problems
 
 
-class Section(BaseModel):
-    """A configuration section: unknown keys are errors, so a typo is caught rather than ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OrganizationConfig(Section):
-    """The agency that owns this server."""
-
-    id: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-
-
-class SystemConfig(Section):
-    """The information system this server belongs to and its security level (1-5)."""
-
-    name: Annotated[str, Field(min_length=1)]
-    security_level: Annotated[int, Field(ge=1, le=5)]
-    id: str | None = None
-
-
-class HostConfig(Section):
-    """Overrides of what the agent detects about the host; empty means detect."""
-
-    id: str | None = None
-    name: str | None = None
-
-
-class KafkaConfig(Section, KafkaSecurity):
-    """Where events go, and how the agent authenticates (TLS/SASL fields from :class:`KafkaSecurity`)."""
-
-    bootstrap: Annotated[str, Field(min_length=1)]
-    topic: Annotated[str, Field(min_length=1)] = EVENTS_TOPIC
-    client_id: str = "canhgac-agent"
-    compression: Literal["gzip", "none"] = "gzip"
-    request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
-    linger_ms: Annotated[int, Field(ge=0)] = 5
-
-
-class SpoolConfig(Section):
-    """The on-disk queue between capture and delivery and what happens when it is full."""
-
-    max_bytes: Annotated[int, Field(gt=0)] = 256 * 1024 * 1024
-    max_rows: Annotated[int, Field(gt=0)] = 1_000_000
-    policy: Literal["drop_oldest", "refuse_new"] = "drop_oldest"
-
-
-class PipelineConfig(Section):
-    """Sizes of the in-memory hand-offs."""
-
-    queue_size: Annotated[int, Field(gt=0)] = 10_000
-    spool_batch: Annotated[int, Field(gt=0)] = 500
-    send_batch: Annotated[int, Field(gt=0)] = 1_000
-    drain_timeout_s: Annotated[float, Field(ge=0)] = 10.0
-
-
-class HeartbeatConfig(Section):
-    interval_s: Annotated[float, Field(gt=0)] = 60.0
-
-
-class MetricsConfig(Section):
-    """An optional Prometheus endpoint (``GET /metrics``); off by default, loopback unless told."""
-
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 9465
-
-
-class LoggingConfig(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    @field_validator("level", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-
-class AgentConfig(Section):
-    """The whole configuration. ``sensors`` maps a sensor name to its own section, which the sensor's
-    configuration class validates (see :mod:`agent.sensor_registry`)."""
-
-    organization: OrganizationConfig
-    system: SystemConfig
-    kafka: KafkaConfig
-    host: HostConfig = Field(default_factory=HostConfig)
-    state_dir: Path = DEFAULT_STATE_DIR
-    spool: SpoolConfig = Field(default_factory=SpoolConfig)
-    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
-    heartbeat: HeartbeatConfig = Field(default_factory=HeartbeatConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    sensors: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> AgentConfig:
     """Read, override and validate. Raises :class:`ConfigError` listing every problem found."""
     document = _read_yaml(path)
@@ -135,20 +80,35 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> AgentCo
 
 
 def validate_config(document: Mapping[str, Any]) -> AgentConfig:
+    """The configuration ``document`` gives; raises :class:`ConfigError` listing every problem."""
+    config: AgentConfig = validate_section(AgentConfig, "agent.config_models:AgentConfig", document)
+    return config
+
+
+def validate_section(struct: type[Any], model: str, document: Any, prefix: str = "") -> Any:
+    """``document`` as a ``struct``, or :class:`ConfigError`. ``model`` (``module:class``) names the
+    pydantic model ``struct`` was generated from, which judges what the Struct refuses; ``prefix`` is the
+    section's key, put before every key in the messages."""
     try:
-        return AgentConfig.model_validate(document)
+        return msgspec.convert(prepare(struct, document), struct, strict=False, dec_hook=dec_hook)
+    except msgspec.ValidationError:
+        pass
+    # Only now pydantic: a configuration error stops the agent anyway.
+    import importlib
+
+    from pydantic import ValidationError
+
+    from agent.config_models import describe_validation_error
+
+    module, name = model.split(":")
+    try:
+        accepted = getattr(importlib.import_module(module), name).model_validate(document)
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error)) from None
-
-
-def describe_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
-    """One ``dotted.key: message`` line per error, the way an operator reads a config file."""
-    problems = []
-    for item in error.errors():
-        steps = [*([prefix] if prefix else []), *(str(step) for step in item["loc"])]
-        location = ".".join(steps)
-        problems.append(f"{location or '(document)'}: {item['msg']}")
-    return problems
+        raise ConfigError(describe_validation_error(error, prefix)) from None
+    try:  # a spelling only pydantic's lax mode knows: take its reading
+        return msgspec.convert(accepted.model_dump(), struct, dec_hook=dec_hook)
+    except msgspec.ValidationError as error:
+        raise ConfigError([f"{prefix or '(document)'}: {error}"]) from None
 
 
 def apply_env_overrides(document: dict[str, Any], environ: Mapping[str, str]) -> None:

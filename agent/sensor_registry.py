@@ -1,9 +1,11 @@
 """Where sensors plug in: the ``sensors:`` section of the configuration names them, this table finds them.
 
-Each entry names a package exporting a sensor class constructed as ``SensorClass(config, state_dir)`` and
-its pydantic configuration class. Packages are imported only when configured, so a build without one
-(or a server that enables only some) loads nothing it does not use. A section may say ``enabled: false``
-to switch a sensor off without deleting its settings. To add a sensor: add a line here.
+Each entry names a package exporting a sensor class constructed as ``SensorClass(config, state_dir)``,
+its configuration class (a msgspec Struct generated into :mod:`agent.config_types`) and the pydantic
+model that defines it (loaded only to explain a section the Struct refuses). Packages are imported only
+when configured, so a build without one (or a server that enables only some) loads nothing it does not
+use. A section may say ``enabled: false`` to switch a sensor off without deleting its settings. To add a
+sensor: add a line here and its model to ``agent.config_models.SENSOR_MODELS``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from agent.config import AgentConfig, describe_validation_error
+from agent.config import AgentConfig, ConfigError, validate_section
 from agent.sensors.base import Sensor
 
 
@@ -25,14 +25,26 @@ class SensorPlugin:
     module: str
     sensor_class: str
     config_class: str
+    model: str
+    """``module:class`` of the pydantic model ``config_class`` is generated from."""
 
 
 REGISTRY: Mapping[str, SensorPlugin] = {
     "file_integrity": SensorPlugin(
-        "agent.sensors.file_integrity", "FileIntegritySensor", "FileIntegrityConfig"
+        "agent.sensors.file_integrity",
+        "FileIntegritySensor",
+        "FileIntegrityConfig",
+        "agent.sensors.file_integrity.config:FileIntegrityConfig",
     ),
-    "process": SensorPlugin("agent.sensors.process", "ProcessSensor", "ProcessConfig"),
-    "login": SensorPlugin("agent.sensors.login", "LoginSensor", "LoginConfig"),
+    "process": SensorPlugin(
+        "agent.sensors.process",
+        "ProcessSensor",
+        "ProcessConfig",
+        "agent.sensors.process.config:ProcessConfig",
+    ),
+    "login": SensorPlugin(
+        "agent.sensors.login", "LoginSensor", "LoginConfig", "agent.sensors.login.config:LoginConfig"
+    ),
 }
 
 
@@ -40,7 +52,7 @@ REGISTRY: Mapping[str, SensorPlugin] = {
 class ConfiguredSensor:
     name: str
     plugin: SensorPlugin
-    config: BaseModel
+    config: Any
 
 
 def configured_sensors(config: AgentConfig) -> tuple[list[ConfiguredSensor], list[str]]:
@@ -69,9 +81,11 @@ def configured_sensors(config: AgentConfig) -> tuple[list[ConfiguredSensor], lis
             problems.append(f"sensors.{name}: not available in this installation ({error})")
             continue
         try:
-            found.append(ConfiguredSensor(name, plugin, config_class.model_validate(settings)))
-        except ValidationError as error:
-            problems.extend(describe_validation_error(error, prefix=f"sensors.{name}"))
+            config = validate_section(config_class, plugin.model, settings, prefix=f"sensors.{name}")
+        except ConfigError as error:
+            problems.extend(error.problems)
+        else:
+            found.append(ConfiguredSensor(name, plugin, config))
     return found, problems
 
 

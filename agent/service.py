@@ -8,6 +8,8 @@ import signal
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import msgspec
+
 from agent.config import AgentConfig, ConfigError
 from agent.counters import Counters
 from agent.enrollment import load_or_create_key
@@ -17,6 +19,7 @@ from agent.runtime import AgentRuntime
 from agent.sensor_registry import build_sensor, configured_sensors
 from agent.sensors.base import Sensor
 from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from event_contract.secret import enc_hook
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ def check_sensors(config: AgentConfig) -> dict[str, dict[str, Any]]:
     configured, problems = configured_sensors(config)
     if problems:
         raise ConfigError(problems)
-    return {entry.name: entry.config.model_dump(mode="json") for entry in configured}
+    return {entry.name: msgspec.to_builtins(entry.config, enc_hook=enc_hook) for entry in configured}
 
 
 async def run_agent(

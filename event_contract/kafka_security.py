@@ -3,7 +3,7 @@
 Both sides' ``kafka`` configuration sections include these fields; each side turns them into aiokafka
 arguments in one helper (``agent.publisher.security_options``, ``collector.kafka.security_options``).
 The password comes inline (kept as a ``SecretStr``, so it never shows in a log or a repr) or, better, from
-a file readable by the service only.
+a file readable by the service only. The rules themselves are in :mod:`event_contract.kafka_rules`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, SecretStr, model_validator
+
+from event_contract.kafka_rules import sasl_password, security_problems
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -33,26 +35,10 @@ class KafkaSecurity(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        problems = []
-        sasl = self.security_protocol.startswith("SASL")
-        if sasl and not self.username:
-            problems.append(f"username: required with security_protocol {self.security_protocol}")
-        if sasl and self.password is None and self.password_file is None:
-            problems.append(f"password or password_file: required with {self.security_protocol}")
-        if self.password is not None and self.password_file is not None:
-            problems.append("password, password_file: give one of them, not both")
-        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
-            problems.append("ssl_certfile, ssl_keyfile: a client certificate needs both")
-        tls = self.security_protocol in ("SSL", "SASL_SSL")
-        for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
-            if getattr(self, key) is not None and not tls:
-                problems.append(f"{key}: only used with security_protocol SSL or SASL_SSL")
-        if problems:
+        if problems := security_problems(self):
             raise ValueError("; ".join(problems))
         return self
 
     def sasl_password(self) -> str | None:
         """The password, read from ``password_file`` when that is how it is given (OSError if unreadable)."""
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return self.password.get_secret_value() if self.password is not None else None
+        return sasl_password(self)

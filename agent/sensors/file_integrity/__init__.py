@@ -15,7 +15,7 @@ Modules: ``config`` (settings), ``selection`` (which paths), ``state`` (one file
 ``observation`` (ECS fields), ``sensor`` (the loop).
 """
 
-from agent.sensors.file_integrity.config import FileIntegrityConfig
+from agent.config_types import FileIntegrityConfig
 from agent.sensors.file_integrity.sensor import FileIntegritySensor
 
 __all__ = ["FileIntegrityConfig", "FileIntegritySensor"]

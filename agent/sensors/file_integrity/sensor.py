@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from agent.config_types import FileIntegrityConfig
 from agent.memory import release_free_memory
 from agent.sensors.base import Observation
 from agent.sensors.file_integrity.baseline import BaselineStore
-from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy
 from agent.sensors.file_integrity.debounce import Debouncer
 from agent.sensors.file_integrity.diff import Change

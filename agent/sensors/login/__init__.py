@@ -14,7 +14,7 @@ Modules: ``config``, ``syslog_line`` (header), ``follower`` (reading), ``positio
 ``parsers/`` (one module per family of programs), ``sensor``.
 """
 
-from agent.sensors.login.config import AuthLogSource, LoginConfig
+from agent.config_types import AuthLogSource, LoginConfig
 from agent.sensors.login.sensor import LoginSensor
 
 __all__ = ["AuthLogSource", "LoginConfig", "LoginSensor"]

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent.config_rules import paths_as_sources
+
 DEFAULT_AUTH_LOGS = ("/var/log/auth.log", "/var/log/secure")
 
 
@@ -48,6 +50,4 @@ class LoginConfig(BaseModel):
     @classmethod
     def _paths_as_sources(cls, value: Any) -> Any:
         """Accept plain paths in the list: ``sources: [/var/log/auth.log]``."""
-        if isinstance(value, list):
-            return [{"path": item} if isinstance(item, str | Path) else item for item in value]
-        return value
+        return paths_as_sources(value)

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agent.config_types import AuthLogSource, LoginConfig
 from agent.sensors.base import Observation
-from agent.sensors.login.config import AuthLogSource, LoginConfig
 from agent.sensors.login.follower import LogFollower
 from agent.sensors.login.parsers import LogRecord, parse_record
 from agent.sensors.login.positions import PositionStore

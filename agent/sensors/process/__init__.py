@@ -24,14 +24,14 @@ import importlib
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from agent.sensors.process.config import ProcessConfig
+    from agent.config_types import ProcessConfig
     from agent.sensors.process.sensor import ProcessSensor
 
 __all__ = ["ProcessConfig", "ProcessSensor"]
 
 # Imported on first use, so the listener process (see ``receiver.listener_command``), which
 # runs this package's __init__ too, loads neither pydantic nor the contract: ~24 MiB less RSS for it.
-_LAZY = {"ProcessConfig": "agent.sensors.process.config", "ProcessSensor": "agent.sensors.process.sensor"}
+_LAZY = {"ProcessConfig": "agent.config_types", "ProcessSensor": "agent.sensors.process.sensor"}
 
 
 def __getattr__(name: str) -> object:

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.config_types import ProcessConfig
 from agent.sensors.base import Observation
-from agent.sensors.process.config import ProcessConfig
 from agent.sensors.process.exe_hash import ExecutableHashes
 from agent.sensors.process.identity import BootClock
 from agent.sensors.process.observation import KnownProcess, exec_observation, exit_observation

@@ -15,6 +15,7 @@ import msgspec
 import orjson
 import pytest
 
+from agent.config_types import AuthLogSource
 from agent.enrich import Enricher, InvalidObservation
 from agent.identity import Identity
 from agent.sensors.base import Observation
@@ -22,7 +23,6 @@ from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.state import FileState
 from agent.sensors.heartbeat import HeartbeatSensor
-from agent.sensors.login.config import AuthLogSource
 from agent.sensors.login.parsers import parse_record
 from agent.sensors.login.sensor import to_record
 from agent.sensors.process.connector import ExitEvent

@@ -1,5 +1,6 @@
 """No configuration model holds a secret as plain text: a secret is a file path (``*_file``) or a
-:class:`pydantic.SecretStr`, so a repr, a log line or ``check-config`` never shows it."""
+:class:`pydantic.SecretStr` (a :class:`event_contract.secret.Secret` in the agent's generated Structs), so a
+repr, a log line or ``check-config`` never shows it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from pydantic import BaseModel, SecretStr
 
-from agent.config import AgentConfig
+from agent import config_types
+from agent.config_models import AgentConfig
 from collector.config import CollectorSettings
+from event_contract.secret import Secret
 
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "passphrase", "private_key")
 
@@ -61,3 +65,24 @@ def test_the_walk_catches_a_plain_string_password() -> None:
     (name, annotation), *_ = secret_fields(Outer)
     assert name == "inner.password"
     assert not _allowed(name, annotation)
+
+
+def test_the_agent_structs_hold_secrets_as_secrets_too() -> None:
+    structs = [
+        kind
+        for kind in vars(config_types).values()
+        if isinstance(kind, type) and hasattr(kind, "__struct_fields__")
+    ]
+    found = [
+        (field.name, field.type)
+        for struct in structs
+        for field in msgspec.structs.fields(struct)
+        if any(word in field.name.lower() for word in SECRET_WORDS)
+    ]
+    assert ("password", Secret | None) in found
+    wrong = [
+        f"{name}: {annotation}"
+        for name, annotation in found
+        if not (name.endswith("_file") and annotation == Path | None) and annotation != Secret | None
+    ]
+    assert wrong == []

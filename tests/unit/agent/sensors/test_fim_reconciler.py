@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.config_types import FileIntegrityConfig
 from agent.sensors.file_integrity.baseline import BaselineStore
-from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy, marking_in
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler

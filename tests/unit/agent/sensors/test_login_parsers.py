@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sensors.login.config import AuthLogSource
+from agent.config_types import AuthLogSource
 from agent.sensors.login.parsers import parse_record
 from agent.sensors.login.sensor import to_record
 from event_contract import AuthenticationEvent
