@@ -39,6 +39,8 @@ _KNOWN_VALIDATORS = frozenset({"_dataset_matches_type"})
 """Contract validators reproduced here: the dataset check holds by construction, since the type is chosen
 by ``event.dataset``. Any other validator is refused at import rather than silently skipped."""
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, datetime.datetime})
+_IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, bytes})
+"""Default values a factory may hand out as they are (exact types: a subclass may be mutable)."""
 _CONSTRAINTS = ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length", "pattern")
 
 _STRUCTS: dict[type[BaseModel], type[Any]] = {}
@@ -81,7 +83,10 @@ def _field_for(name: str, info: FieldInfo) -> tuple[str, Any, Any]:
     default = info.default
     if default is None:  # the only default omit_defaults may leave out: pydantic's exclude_none does too
         return name, wire_type, msgspec.field(name=wire_name, default=None)
-    # A factory (a fresh copy each time, so mutable defaults are safe) keeps the value in the encoding.
+    # A factory keeps the value in the encoding. A mutable default is copied at each call, so no two events
+    # share it; an immutable one (``event.module``, ``ecs.version``: one of these per event) is not.
+    if type(default) in _IMMUTABLE:
+        return name, wire_type, msgspec.field(name=wire_name, default_factory=lambda: default)
     return name, wire_type, msgspec.field(name=wire_name, default_factory=lambda: copy.deepcopy(default))
 
 
