@@ -94,20 +94,20 @@ class KafkaPublisher:
                 if row_partition is None:
                     row_partition = partition_of[key] = self._partitioner(key, partitions, partitions)
                 if count and row_partition != partition:
-                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    pending.append((count, await _send(producer, builder, topic, partition)))
                     builder, count = producer.create_batch(), 0
                 partition = row_partition
                 headers = sign(value)
                 if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     if not count:
                         raise ValueError(f"event {row.sequence} does not fit in a record batch")
-                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    pending.append((count, await _send(producer, builder, topic, partition)))
                     builder, count = producer.create_batch(), 0
                     if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
                         raise ValueError(f"event {row.sequence} does not fit in a record batch")
                 count += 1
             if count:
-                pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                pending.append((count, await _send(producer, builder, topic, partition)))
         except Exception as error:  # aiokafka raises several families; all mean "not sent"
             send_error = error
         outcomes = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
@@ -182,6 +182,15 @@ class RememberingPartitioner:
 
 def _no_headers(value: bytes) -> list[tuple[str, bytes]]:
     return []
+
+
+async def _send(producer: AIOKafkaProducer, builder: Any, topic: str, partition: int) -> asyncio.Future[Any]:
+    """Hand a full or final record batch to the producer; the future of its acknowledgement. Closed first:
+    aiokafka holds an open batch for ``linger_ms`` in case more is added (a timer and a wake-up per batch,
+    and that much latency), which nothing will be here."""
+    builder.close()
+    acknowledgement: asyncio.Future[Any] = await producer.send_batch(builder, topic, partition=partition)
+    return acknowledgement
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:
