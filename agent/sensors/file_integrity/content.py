@@ -46,8 +46,9 @@ def marking_in(head: bytes) -> str | None:
     return None
 
 
-def read_content(path: str, size: int, policy: ContentPolicy) -> Content:
-    return read_contents([(path, size)], policy)[0]
+def read_content(path: str, size: int, policy: ContentPolicy, buffer: memoryview | None = None) -> Content:
+    """One file's content facts, read into ``buffer`` (from :func:`buffer_for`) when given."""
+    return _content(path, size, policy, buffer_for([size], policy) if buffer is None else buffer)
 
 
 def read_contents(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
@@ -58,9 +59,15 @@ def read_contents(files: list[tuple[str, int]], policy: ContentPolicy) -> list[C
     buffered reader, no buffer allocated per file as ``hashlib.file_digest`` does), and the marking
     taken from the same reads instead of a second open. ``hashlib`` releases the GIL while it hashes a
     chunk, so several threads running this use several cores."""
-    largest = max((size for _, size in files if size <= policy.max_hash_bytes), default=0)
-    view = memoryview(bytearray(max(min(largest, _CHUNK_BYTES), policy.marking_scan_bytes, 1)))
-    return [_content(path, size, policy, view) for path, size in files]
+    buffer = buffer_for([size for _, size in files], policy)
+    return [_content(path, size, policy, buffer) for path, size in files]
+
+
+def buffer_for(sizes: list[int], policy: ContentPolicy) -> memoryview:
+    """A read buffer for files of these sizes: the largest hashed one is read in one call, up to 1 MiB.
+    Reused file after file by one thread, never shared between threads."""
+    largest = max((size for size in sizes if size <= policy.max_hash_bytes), default=0)
+    return memoryview(bytearray(max(min(largest, _CHUNK_BYTES), policy.marking_scan_bytes, 1)))
 
 
 def _content(path: str, size: int, policy: ContentPolicy, view: memoryview) -> Content:

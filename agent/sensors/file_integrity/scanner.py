@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from stat import S_ISREG
 
-from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
+from agent.sensors.file_integrity.content import (
+    Content,
+    ContentPolicy,
+    buffer_for,
+    read_content,
+    read_contents,
+)
 from agent.sensors.file_integrity.selection import PathSelection
-from agent.sensors.file_integrity.state import FileState, state_from_stat
+from agent.sensors.file_integrity.state import FileState, state_from_stat, unchanged_file
+
+# A file to read: its path and the lstat it was found with.
+_Stat = tuple[str, os.stat_result]
 
 # Below this much work a pool costs more than it saves.
 _INLINE_MAX_FILES = 32
@@ -64,32 +74,36 @@ class Scanner:
 
         Hashing overlaps the walk: each task's worth of files to read goes to the pool as soon as the
         walk has found it (the walk is Python work holding the GIL; hashing and reading release it), so
-        a first scan costs about the longer of the two rather than their sum."""
+        a first scan costs about the longer of the two rather than their sum. A file's state is built
+        once, from its ``lstat`` and its content (by the hashing thread for pooled files)."""
         states: dict[str, FileState] = {}
         reads = _Reads(self)
         try:
             for path, st in self._selection.walk(top):
                 self._check()
-                state = state_from_stat(path, st)
+                if not S_ISREG(st.st_mode):
+                    states[path] = state_from_stat(path, st)
+                    continue
                 previous = known.get(path)
-                if state.type != "file":
-                    states[path] = state
-                elif previous is not None and previous.same_stat(state):
-                    states[path] = state.with_content_of(previous)
+                if previous is not None and unchanged_file(previous, st):
+                    states[path] = state_from_stat(
+                        path, st, previous.sha256, previous.hash_skipped_reason, previous.marking
+                    )
                 else:
-                    reads.add(state)
-            for state, content in reads.results():
-                states[state.path] = _with_content(state, content)
+                    reads.add(path, st)
+            for state in reads.results():
+                states[state.path] = state
         finally:
             reads.close()
         return states
 
-    def _read_inline(self, files: list[FileState]) -> list[Content]:
-        contents = []
-        for state in files:
+    def _read_inline(self, files: list[_Stat]) -> list[FileState]:
+        buffer = buffer_for([st.st_size for _, st in files], self._policy)
+        states = []
+        for path, st in files:
             self._check()
-            contents.append(read_content(state.path, state.size, self._policy))
-        return contents
+            states.append(_state(path, st, read_content(path, st.st_size, self._policy, buffer)))
+        return states
 
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
@@ -108,6 +122,16 @@ def _yield_to_the_host(niceness: int) -> None:
     os.nice(niceness)
 
 
+def _read_task(files: list[_Stat], policy: ContentPolicy) -> list[FileState]:
+    """One pool task: the files' contents, and their states built here, off the scanning thread."""
+    contents = read_contents([(path, st.st_size) for path, st in files], policy)
+    return [_state(path, st, content) for (path, st), content in zip(files, contents, strict=True)]
+
+
+def _state(path: str, st: os.stat_result, content: Content) -> FileState:
+    return state_from_stat(path, st, content.sha256, content.hash_skipped_reason, content.marking)
+
+
 class _Reads:
     """The files one ``states_under`` must read, handed to the scanner's pool a task at a time while
     the walk goes on; a batch too small to be worth a pool is read inline at the end.
@@ -119,37 +143,36 @@ class _Reads:
         self._scanner = scanner
         self._policy = scanner._policy
         self._pooled = scanner._workers > 1
-        self._submitted: list[tuple[list[FileState], Future[list[Content]]]] = []
-        self._task: list[FileState] = []
+        self._submitted: list[Future[list[FileState]]] = []
+        self._task: list[_Stat] = []
         self._task_bytes = 0
         self._pool: Executor | None = None
 
-    def add(self, state: FileState) -> None:
-        cost = state.size if state.size <= self._policy.max_hash_bytes else 0
+    def add(self, path: str, st: os.stat_result) -> None:
+        cost = st.st_size if st.st_size <= self._policy.max_hash_bytes else 0
         full = len(self._task) >= _TASK_MAX_FILES or self._task_bytes + cost > _TASK_MAX_BYTES
         if self._pooled and self._task and full:
             self._submit()
-        self._task.append(state)
+        self._task.append((path, st))
         self._task_bytes += cost
 
     def _submit(self) -> None:
         if self._pool is None:
             self._pool = self._scanner._ensure_pool()
-        files = [(state.path, state.size) for state in self._task]
-        self._submitted.append((self._task, self._pool.submit(read_contents, files, self._policy)))
+        self._submitted.append(self._pool.submit(_read_task, self._task, self._policy))
         self._task, self._task_bytes = [], 0
 
-    def results(self) -> list[tuple[FileState, Content]]:
-        """Every added file with its content, in the order added."""
+    def results(self) -> list[FileState]:
+        """The state of every added file, in the order added."""
         small = len(self._task) <= _INLINE_MAX_FILES and self._task_bytes <= _INLINE_MAX_BYTES
         if self._task and self._pooled and not (small and not self._submitted):
             self._submit()
-        found: list[tuple[FileState, Content]] = []
-        for files, future in self._submitted:
+        found: list[FileState] = []
+        for future in self._submitted:
             self._scanner._check()
-            found.extend(zip(files, future.result(), strict=True))
+            found.extend(future.result())
         if self._task:  # a small batch, or no pool at all
-            found.extend(zip(self._task, self._scanner._read_inline(self._task), strict=True))
+            found.extend(self._scanner._read_inline(self._task))
         return found
 
     def close(self) -> None:
@@ -157,7 +180,3 @@ class _Reads:
             self._scanner._pool = None
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _with_content(state: FileState, content: Content) -> FileState:
-    return state.with_content(content.sha256, content.hash_skipped_reason, content.marking)
