@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from stat import S_ISREG
 
@@ -27,6 +28,10 @@ _INLINE_MAX_BYTES = 32 * 1024 * 1024
 _TASK_MAX_FILES = 256
 _TASK_MAX_BYTES = 64 * 1024 * 1024
 _WORKER_NICENESS = 10
+
+
+def _ignore(states: list[FileState]) -> None:
+    """The default ``found`` of :meth:`Scanner.states_under`: the caller takes the returned dict."""
 
 
 class ScanAborted(Exception):
@@ -69,8 +74,12 @@ class Scanner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def states_under(self, top: str, known: dict[str, FileState]) -> dict[str, FileState]:
-        """Current states of ``top`` and, for a directory, everything wanted below it.
+    def states_under(
+        self, top: str, known: dict[str, FileState], found: Callable[[list[FileState]], object] = _ignore
+    ) -> dict[str, FileState]:
+        """Current states of ``top`` and, for a directory, everything wanted below it. ``found`` gets
+        them too, in this thread, a batch at a time as they become final (those of the walk, then each
+        task's), so the caller can store them while later tasks are still being hashed.
 
         Hashing overlaps the walk: each task's worth of files to read goes to the pool as soon as the
         walk has found it (the walk is Python work holding the GIL; hashing and reading release it), so
@@ -91,8 +100,11 @@ class Scanner:
                     )
                 else:
                     reads.add(path, st)
-            for state in reads.results():
-                states[state.path] = state
+            found(list(states.values()))
+            for batch in reads.results():
+                found(batch)
+                for state in batch:
+                    states[state.path] = state
         finally:
             reads.close()
         return states
@@ -162,18 +174,16 @@ class _Reads:
         self._submitted.append(self._pool.submit(_read_task, self._task, self._policy))
         self._task, self._task_bytes = [], 0
 
-    def results(self) -> list[FileState]:
-        """The state of every added file, in the order added."""
+    def results(self) -> Iterator[list[FileState]]:
+        """The states of every added file, in the order added, a task at a time as each is done."""
         small = len(self._task) <= _INLINE_MAX_FILES and self._task_bytes <= _INLINE_MAX_BYTES
         if self._task and self._pooled and not (small and not self._submitted):
             self._submit()
-        found: list[FileState] = []
         for future in self._submitted:
             self._scanner._check()
-            found.extend(future.result())
+            yield future.result()
         if self._task:  # a small batch, or no pool at all
-            found.extend(self._scanner._read_inline(self._task))
-        return found
+            yield self._scanner._read_inline(self._task)
 
     def close(self) -> None:
         if self._pool is not None:
