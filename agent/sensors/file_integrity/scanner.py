@@ -47,6 +47,9 @@ class Scanner:
     reads), so threads use every core as worker processes would, without pickling, and without helper
     processes holding tens of MiB between hourly scans (measured: 2 pool workers, a forkserver and a
     resource tracker added ~100 MiB RSS to an idle agent, at the same scan rate).
+    The throttle: ``workers`` (the ``hash_workers`` setting; 0 = one per CPU) and ``niceness``, the nice
+    value the hashing threads add to the agent's (default 10 in production, so a busy host's own work
+    goes first; benchmarks pass 0 to measure the unthrottled rate, as AIDE runs).
     Not thread-safe, except ``abort()``: callable from any thread, it makes the scan in progress (and any
     later one) raise :class:`ScanAborted` soon, so stopping the sensor does not wait for a long scan.
     ``close()`` stops the pool.
