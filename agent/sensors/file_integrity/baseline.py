@@ -42,6 +42,11 @@ class BaselineStore:
     def close(self) -> None:
         self._db.close()
 
+    def shrink_memory(self) -> None:
+        """Free this connection's page cache: after a full scan it holds up to ``cache_size`` of pages
+        that the next full scan (maybe an hour away) would read again anyway."""
+        self._db.execute("PRAGMA shrink_memory")
+
     def is_empty(self) -> bool:
         return self._db.execute("SELECT 1 FROM baseline LIMIT 1").fetchone() is None
 
