@@ -38,7 +38,7 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import Re2, compile_re2
 from collector.detection.regex_literals import required_literal
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.string_patterns import StringPattern, StringSet, texts_test, to_pattern
+from collector.detection.string_patterns import Shape, StringPattern, StringSet, texts_test, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
 
@@ -112,7 +112,12 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
 
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
     test = texts_test(StringSet(patterns))
-    requirement = literal_clause(ref.dotted, (pattern.required_literal for pattern in patterns))
+    # A whole-value pattern is a lower-cased equality for the pre-filter (the folded matcher's own test;
+    # a cased text equal to the value lowers to the value lowered); the others need their literal inside.
+    whole = [p for p in patterns if p.shape is Shape.EXACT]
+    equals = [p.literal.lower() if p.cased else p.literal for p in whole]
+    contained = [p.required_literal for p in patterns if p.shape is not Shape.EXACT]
+    requirement = literal_clause(ref.dotted, contained, equals)
     if lowered:
         dotted = ref.dotted
 
