@@ -54,10 +54,18 @@ def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, 
                     satisfied.update(clauses)
 
         return scan_few
+    # One-character literals ("\\", "-", " ") occur many times in a command line: as automaton words they
+    # cost a hit each, while one set intersection with the text's characters finds them all in C.
+    singles = {literal: ids for literal, ids in contained.items() if len(literal) == 1}
+    single_characters = frozenset(singles)
+    clauses_of_single = singles.__getitem__
+    longer = {literal: ids for literal, ids in contained.items() if len(literal) > 1}
+    scan_longer = bool(longer)
     automaton = ahocorasick.Automaton()
-    for literal, clauses in contained.items():
+    for literal, clauses in longer.items():
         automaton.add_word(literal, clauses)
-    automaton.make_automaton()
+    if scan_longer:  # an automaton without words cannot be searched
+        automaton.make_automaton()
     iterate = automaton.iter
 
     def scan_many(text: str, satisfied: set[int]) -> None:
@@ -65,9 +73,12 @@ def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, 
             hit = whole(text)
             if hit is not None:
                 satisfied.update(hit)
-        # Short literals hit many times per text: the distinct hits (each the tuple of its clause ids) are
-        # collected and added in C, so no bytecode runs per hit.
-        satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
+        if singles:
+            satisfied.update(*map(clauses_of_single, single_characters.intersection(text)))
+        if scan_longer:
+            # Short literals hit many times per text: the distinct hits (each the tuple of its clause ids)
+            # are collected and added in C, so no bytecode runs per hit.
+            satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
 
     return scan_many
 
@@ -103,15 +114,16 @@ class RouteIndex:
         self._anchors = frozenset(by_anchor) | frozenset(alone)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
-        scanners: list[tuple[FieldRef, tuple[str, ...], Scanner]] = []
+        # Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each
+        # parent object is looked up once per event, not once per field under it.
+        groups: dict[tuple[str, ...], list[tuple[str, FieldRef, Scanner]]] = {}
         for field_name, by_how in sorted(literals_by_field.items()):
             ref = FieldRef(field_name)
             contained, equal = (
                 {key: tuple(ids) for key, ids in by_how[how].items()} for how in (CONTAINS, EQUALS)
             )
-            scan = _scanner(contained, equal)
-            scanners.append((ref, ref.parts, scan))
-        self._scanners = tuple(scanners)
+            groups.setdefault(ref.parts[:-1], []).append((ref.parts[-1], ref, _scanner(contained, equal)))
+        self._groups = tuple((parent, tuple(fields)) for parent, fields in groups.items())
 
     @property
     def prefiltered_count(self) -> int:
@@ -123,26 +135,31 @@ class RouteIndex:
         satisfied: set[int] = set()
         event = view.event
         known = view.lowered_texts
-        for ref, parts, scan in self._scanners:
+        for parent_parts, fields in self._groups:
             # EventView.lowered's plain-dict, plain-string path inlined (one call per field saved); any
-            # other shape (lists, numbers, flat dotted keys) takes the general path.
+            # other shape (lists, numbers, flat dotted keys) takes the general path, lowered().
             node: Any = event
-            for part in parts:
+            for part in parent_parts:
                 if type(node) is not dict:
                     break
                 node = node.get(part)
                 if node is None:
                     break
-            else:
-                if type(node) is str:
-                    text = node.lower()
-                    known[ref.dotted] = (text,)
-                    scan(text, satisfied)
-                    continue
-            if node is None and ref.dotted not in event:
-                continue  # absent: nothing to scan (lowered() would give ())
-            for text in view.lowered(ref):
-                scan(text, satisfied)
+            if type(node) is dict:
+                for name, ref, scan in fields:
+                    value = node.get(name)
+                    if type(value) is str:
+                        text = value.lower()
+                        known[ref.dotted] = (text,)
+                        scan(text, satisfied)
+                    elif value is not None or ref.dotted in event:  # else absent: lowered() gives ()
+                        for text in view.lowered(ref):
+                            scan(text, satisfied)
+                continue
+            for _, ref, scan in fields:  # the parent is absent, null or not a plain dict
+                if node is not None or ref.dotted in event:
+                    for text in view.lowered(ref):
+                        scan(text, satisfied)
         anchors = self._anchors & satisfied
         if not anchors:
             return self._always_rules
