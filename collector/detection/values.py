@@ -139,8 +139,8 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        literal = required_literal(regex.pattern)
-        requirement = literal_clause(ref.dotted, [literal]) if literal else UNKNOWN
+        literals = required_literal(regex.pattern)
+        requirement = literal_clause(ref.dotted, literals) if literals else UNKNOWN
         return Compiled(_regex_search(ref, regex), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
