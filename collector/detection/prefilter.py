@@ -27,6 +27,8 @@ Scanner = Callable[[str, set[int]], None]
 
 _clauses_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, the literal's clause ids)
 _FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
+_SHORT = 2  # literals this short occur many times in a text...
+_MANY_SHORT = 5  # ...and a field with this many of them gets the scan built for many hits per text
 
 
 def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, ...]]) -> Scanner:
@@ -54,33 +56,35 @@ def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, 
                     satisfied.update(clauses)
 
         return scan_few
-    # One-character literals ("\\", "-", " ") occur many times in a command line: as automaton words they
-    # cost a hit each, while one set intersection with the text's characters finds them all in C.
-    singles = {literal: ids for literal, ids in contained.items() if len(literal) == 1}
-    single_characters = frozenset(singles)
-    clauses_of_single = singles.__getitem__
-    longer = {literal: ids for literal, ids in contained.items() if len(literal) > 1}
-    scan_longer = bool(longer)
     automaton = ahocorasick.Automaton()
-    for literal, clauses in longer.items():
+    for literal, clauses in contained.items():
         automaton.add_word(literal, clauses)
-    if scan_longer:  # an automaton without words cannot be searched
-        automaton.make_automaton()
+    automaton.make_automaton()
     iterate = automaton.iter
+    if sum(len(literal) <= _SHORT for literal in contained) < _MANY_SHORT:
 
-    def scan_many(text: str, satisfied: set[int]) -> None:
+        def scan_many(text: str, satisfied: set[int]) -> None:
+            if equal:
+                hit = whole(text)
+                if hit is not None:
+                    satisfied.update(hit)
+            # Few hits per text (executable paths, parent names): a plain loop over them costs less
+            # than building the objects that the bulk path below needs.
+            for _, clauses in iterate(text):
+                satisfied.update(clauses)
+
+        return scan_many
+
+    def scan_hits_in_bulk(text: str, satisfied: set[int]) -> None:
         if equal:
             hit = whole(text)
             if hit is not None:
                 satisfied.update(hit)
-        if singles:
-            satisfied.update(*map(clauses_of_single, single_characters.intersection(text)))
-        if scan_longer:
-            # Short literals hit many times per text: the distinct hits (each the tuple of its clause ids)
-            # are collected and added in C, so no bytecode runs per hit.
-            satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
+        # Short literals ("-", "/c", " ") hit many times per command line: the distinct hits (each the
+        # tuple of its clause ids) are collected and added in C, so no bytecode runs per hit.
+        satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
 
-    return scan_many
+    return scan_hits_in_bulk
 
 
 class RouteIndex:

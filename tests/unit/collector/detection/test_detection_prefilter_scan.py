@@ -1,5 +1,5 @@
-"""How the pre-filter reads an event: fields grouped under their parent object, one-character literals
-found by a set intersection instead of the automaton. Whatever the event's shape, the rules it lets
+"""How the pre-filter reads an event: fields grouped under their parent object, short and one-character
+literals in an automaton scanned hit by hit or in bulk. Whatever the event's shape, the rules it lets
 through must include every rule that matches (here: exactly those, as each rule is one literal test)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collector.detection.event_view import EventView
 from collector.detection.prefilter import RouteIndex
 from tests.unit.collector.detection.detection_helpers import engine_for, rule_text
 
-# Enough literals on process.command_line that the field gets an automaton (and its one-character side).
+# Enough literals on process.command_line that the field gets an automaton, short ones enough for bulk scans.
 COMMAND_WORDS = {"backtick": "`", "caret": "^", "pipe": "|", "curl": "curl", "wget": "wget"}
-COMMAND_WORDS |= {"dev tcp": "/dev/tcp", "base64": "base64", "enc": "-enc"}
+COMMAND_WORDS |= {"dev tcp": "/dev/tcp", "base64": "base64", "enc": "-enc", "amp": "&", "semicolon": ";"}
 RULES = {
     title: f"sel:\n  process.command_line|contains: '{word}'\ncondition: sel"
     for title, word in COMMAND_WORDS.items()
@@ -81,7 +81,7 @@ def test_every_shape_reaches_the_rules(
     assert _matched(engine, event) == expected
 
 
-def test_one_character_literals_rule_out_and_let_through(engine: DetectionEngine) -> None:
+def test_short_literals_rule_out_and_let_through(engine: DetectionEngine) -> None:
     index = RouteIndex(engine.rules_of_route("process_creation"))
     assert index.prefiltered_count == len(RULES)
     nothing = index.candidates(EventView(_exec(process={"command_line": "no special characters"})))
