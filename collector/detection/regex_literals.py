@@ -35,19 +35,25 @@ _FIRST_PRINTABLE, _LAST_PRINTABLE = 0x20, 0x7E
 
 
 def required_literal(pattern: str) -> tuple[str, ...]:
-    """Lower-cased alternatives, one of which every text that ``pattern`` searches successfully contains:
-    a run of mandatory items, each a literal character, a class of a few literal characters (``[WR]``)
-    or a group of literal alternatives (``(exe|dll)``). Of all runs, the one whose shortest alternative
-    is longest; ``()`` when none can be proven (which is always a safe answer)."""
+    """The most selective of :func:`required_runs`: the run whose shortest alternative is longest;
+    ``()`` when none can be proven."""
+    return max(required_runs(pattern), key=lambda run: (min(map(len, run)), -len(run)), default=())
+
+
+def required_runs(pattern: str) -> list[tuple[str, ...]]:
+    """Every run of the top-level sequence, as lower-cased alternatives: a match contains one
+    alternative of each run (runs are all mandatory, so all of them hold at once). A run is a stretch of
+    mandatory items, each a literal character, a class of a few literal characters (``[WR]``) or a group
+    of literal alternatives (``(exe|dll)``). ``[]`` when none can be proven (always a safe answer)."""
     if "[:" in pattern:
-        return ()
+        return []
     try:
         parsed: Any = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError, ValueError):
-        return ()
+        return []
     flags = int(parsed.state.flags)
     if flags & re.VERBOSE:
-        return ()
+        return []
     folded = bool(flags & re.IGNORECASE)
     runs: list[list[str]] = []
     current = [""]
@@ -59,10 +65,7 @@ def required_literal(pattern: str) -> tuple[str, ...]:
         runs.append(current)
         current = choices if choices is not None else [""]
     runs.append(current)
-    best = max(runs, key=lambda run: (min(map(len, run)), -len(run)))
-    if min(map(len, best)) == 0:
-        return ()
-    return tuple(sorted(set(best)))
+    return [tuple(sorted(set(run))) for run in runs if min(map(len, run)) > 0]
 
 
 def _choices(opcode: Any, argument: Any, *, folded: bool) -> list[str] | None:

@@ -32,11 +32,12 @@ from sigma.types import (
     TimestampPart,
 )
 
+from collector.detection import requirements
 from collector.detection.compiled import Compiled, Matcher, any_of
 from collector.detection.errors import RuleCompileError
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import Re2, compile_re2
-from collector.detection.regex_literals import required_literal
+from collector.detection.regex_literals import required_runs
 from collector.detection.requirements import UNKNOWN, literal_clause
 from collector.detection.string_patterns import Shape, StringPattern, StringSet, texts_test, to_pattern
 
@@ -139,8 +140,9 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        literals = required_literal(regex.pattern)
-        requirement = literal_clause(ref.dotted, literals) if literals else UNKNOWN
+        # every mandatory run is required at once; all_of keeps the most selective few
+        runs = [literal_clause(ref.dotted, run) for run in required_runs(regex.pattern)]
+        requirement = requirements.all_of(runs) if runs else UNKNOWN
         return Compiled(_regex_search(ref, regex), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from collector.detection.regex import compile_re2
-from collector.detection.regex_literals import required_literal
+from collector.detection.regex_literals import required_literal, required_runs
 
 
 @pytest.mark.parametrize(
@@ -40,6 +40,13 @@ from collector.detection.regex_literals import required_literal
 )
 def test_required_literal(pattern: str, literals: tuple[str, ...]) -> None:
     assert required_literal(pattern) == literals
+
+
+def test_every_mandatory_run_is_required() -> None:
+    pattern = r"(?i)(?:set).*&&\s?set.*(?:environment|invoke|\$\{?input).*&&.*\""
+    assert required_runs(pattern) == [("et",), ("&&",), ("et",), ("&&",), ('"',)]
+    assert required_runs(r"\\[a-z0-9]{1,32}\.[a-z]{1,6}\.") == [("\\",), (".",), (".",)]
+    assert required_runs(r"a?b*") == []
 
 
 def test_alternatives_are_bounded() -> None:
@@ -84,7 +91,7 @@ def test_literals_hold_for_every_generated_match() -> None:
         folded = rnd.random() < 0.5
         chosen = [rnd.choice(ATOMS) for _ in range(rnd.randint(1, 7))]
         pattern = ("(?i)" if folded else "") + "".join(atom for atom, _ in chosen)
-        literals = required_literal(pattern)
+        runs = required_runs(pattern)
         regex = compile_re2(pattern)
         for _ in range(5):
             body = "".join(rnd.choice(texts) for _, texts in chosen)
@@ -94,9 +101,6 @@ def test_literals_hold_for_every_generated_match() -> None:
             if regex.search(text):
                 checked += 1
                 lowered = text.lower()
-                assert not literals or any(literal in lowered for literal in literals), (
-                    pattern,
-                    literals,
-                    text,
-                )
+                for run in runs:  # each run holds: the pre-filter may require all of them
+                    assert any(literal in lowered for literal in run), (pattern, runs, text)
     assert checked > 1500  # the built texts do match: the assertion above ran
