@@ -61,9 +61,11 @@ def render_enrollment(config: AgentConfig) -> str:
 
 def _run(config: AgentConfig) -> int:
     from agent.jsonlog import configure_logging
+    from agent.memory import use_one_malloc_arena
     from agent.service import run_agent, run_event_loop
 
     configure_logging(config.logging.level)
+    use_one_malloc_arena()  # before any thread starts
     try:
         run_event_loop(lambda: run_agent(config))
     except Exception:  # e.g. an unwritable state directory: say why in the log format, exit non-zero

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from agent.memory import release_free_memory
 from agent.sensors.base import Observation
 from agent.sensors.file_integrity.baseline import BaselineStore
 from agent.sensors.file_integrity.config import FileIntegrityConfig
 from agent.sensors.file_integrity.content import ContentPolicy
 from agent.sensors.file_integrity.debounce import Debouncer
+from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import Scanner
@@ -28,6 +30,19 @@ log = logging.getLogger(__name__)
 _MAX_DELAY_FACTOR = 20
 
 
+def _observations(changes: list[Change]) -> list[Observation]:
+    """The changes as observations, emptying ``changes``: while the sensor sleeps between yields and
+    scans, neither the list nor a loop variable keeps a scan's file states alive."""
+    observations = [to_observation(change) for change in changes]
+    changes.clear()
+    return observations
+
+
+def _release_scan_memory(baseline: BaselineStore) -> None:
+    baseline.shrink_memory()
+    release_free_memory()
+
+
 class FileIntegritySensor:
     """Reports creation, modification, attribute change, deletion and rename of watched files.
 
@@ -36,7 +51,7 @@ class FileIntegritySensor:
     looking at each touched path once it has been quiet for ``debounce_s``, and rescans every
     ``rescan_interval_s`` and after an inotify queue overflow. If the watch limit is hit it reports
     ``degraded`` and rescans every ``fallback_rescan_interval_s`` instead. All disk and SQLite work runs in
-    one worker thread (hashing of large batches in worker processes), never on the event loop.
+    one worker thread (hashing of large batches in niced threads of the scanner), never on the event loop.
     """
 
     name = "file_integrity"
@@ -91,14 +106,17 @@ class FileIntegritySensor:
             if first_run:
                 log.info("file integrity baseline recorded (%d changes not reported)", len(changes))
             else:
-                for change in changes:
+                for observation in _observations(changes):
                     self._changes += 1
-                    yield to_observation(change)
+                    yield observation
+            changes.clear()  # the first run's are not reported: garbage, like the scan's other states
+            await loop.run_in_executor(worker, _release_scan_memory, baseline)
             next_rescan = time.monotonic() + rescan_interval
             self.started.set()
             while True:
                 await self._sleep_until(next_rescan)
-                if self._overflowed or time.monotonic() >= next_rescan:
+                full_scan = self._overflowed or time.monotonic() >= next_rescan
+                if full_scan:
                     self._overflowed = False
                     # The scan covers what was touched before it; what is touched during it stays queued.
                     self._debouncer.clear()
@@ -113,9 +131,11 @@ class FileIntegritySensor:
                 else:
                     due = self._debouncer.due(time.monotonic())
                     changes = await loop.run_in_executor(worker, reconciler.reconcile, due) if due else []
-                for change in changes:
+                for observation in _observations(changes):
                     self._changes += 1
-                    yield to_observation(change)
+                    yield observation
+                if full_scan:
+                    await loop.run_in_executor(worker, _release_scan_memory, baseline)
         finally:
             await asyncio.shield(self._release(loop, worker, watcher, scanner, baseline))
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from dataclasses import dataclass
+
+from agent.sensors.process.record import Record
 
 NETLINK_CONNECTOR = 11
 CN_IDX_PROC = 1
@@ -30,25 +31,37 @@ _FORK = struct.Struct("=iiii")
 _HEADER_SIZE = _NLMSGHDR.size + _CN_MSG.size
 
 
-@dataclass(frozen=True, slots=True)
-class ForkEvent:
+class ForkEvent(Record):
     """A new process (not thread): the only event that names a parent."""
 
+    _fields = ("parent_pid", "pid")
+    __slots__ = _fields
     parent_pid: int
     pid: int
 
+    def __init__(self, parent_pid: int, pid: int) -> None:
+        self._set(parent_pid, pid)
 
-@dataclass(frozen=True, slots=True)
-class ExecEvent:
+
+class ExecEvent(Record):
+    _fields = ("pid",)
+    __slots__ = _fields
     pid: int
 
+    def __init__(self, pid: int) -> None:
+        self._set(pid)
 
-@dataclass(frozen=True, slots=True)
-class ExitEvent:
+
+class ExitEvent(Record):
+    _fields = ("pid", "exit_code")
+    __slots__ = _fields
     pid: int
     exit_code: int | None
     """The shell's convention: the status passed to exit(), or 128 + the signal that killed it; None when
     unknown (seen by polling)."""
+
+    def __init__(self, pid: int, exit_code: int | None) -> None:
+        self._set(pid, exit_code)
 
 
 ProcEvent = ForkEvent | ExecEvent | ExitEvent

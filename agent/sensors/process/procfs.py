@@ -3,37 +3,60 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from agent.sensors.process.record import Record
 
 _DELETED_SUFFIX = " (deleted)"
 
 
-@dataclass(frozen=True, slots=True)
-class ProcStat:
+class ProcStat(Record):
+    _fields = ("comm", "ppid", "start_ticks")
+    __slots__ = _fields
     comm: str
     ppid: int
     start_ticks: int
 
+    def __init__(self, comm: str, ppid: int, start_ticks: int) -> None:
+        self._set(comm, ppid, start_ticks)
 
-@dataclass(frozen=True, slots=True)
-class ProcessSnapshot:
+
+class ProcessSnapshot(Record):
     """What /proc said about a process; ``None`` where it was gone or unreadable.
 
     ``exe_key`` is (device, inode, mtime_ns) of the executable, read through ``/proc/PID/exe`` so it names
-    the file actually executed even if the path was replaced since.
+    the file actually executed even if the path was replaced since. ``executable_source`` says where
+    ``executable`` came from: ``procfs``, or ``exec_open`` (fanotify) when the process was gone.
     """
 
+    _fields = (
+        "pid", "seen_ns", "executable", "exe_key", "args", "stat", "uid", "gid", "cwd", "executable_source",
+    )  # fmt: skip
+    __slots__ = _fields
     pid: int
     seen_ns: int
-    executable: str | None = None
-    exe_key: tuple[int, int, int] | None = None
-    args: tuple[str, ...] | None = None
-    stat: ProcStat | None = None
-    uid: int | None = None
-    gid: int | None = None
-    cwd: str | None = None
-    executable_source: str = "procfs"
-    """Where ``executable`` came from: ``procfs``, or ``exec_open`` (fanotify) when the process was gone."""
+    executable: str | None
+    exe_key: tuple[int, int, int] | None
+    args: tuple[str, ...] | None
+    stat: ProcStat | None
+    uid: int | None
+    gid: int | None
+    cwd: str | None
+    executable_source: str
+
+    def __init__(
+        self,
+        pid: int,
+        seen_ns: int,
+        executable: str | None = None,
+        exe_key: tuple[int, int, int] | None = None,
+        args: tuple[str, ...] | None = None,
+        stat: ProcStat | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        cwd: str | None = None,
+        executable_source: str = "procfs",
+    ) -> None:
+        self._set(pid, seen_ns, executable, exe_key, args, stat, uid, gid, cwd, executable_source)
 
 
 def read_link(path: str) -> str | None:

@@ -12,7 +12,9 @@ from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import cast
 
+from agent.sensors.process.channel import loads
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Started
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ class ConnectorReceiver:
         if not self._channel.poll(_START_TIMEOUT_S):
             self.stop()
             raise ConnectorUnavailable("the listener process did not start in time")
-        first = self._channel.recv()
+        first = loads(self._channel.recv_bytes())
         if isinstance(first, Failed):
             self.stop()
             raise ConnectorUnavailable(first.errno, first.reason)
@@ -139,7 +141,7 @@ class ConnectorReceiver:
         assert channel is not None
         while True:
             try:
-                message = channel.recv()
+                message = loads(channel.recv_bytes())
             except (EOFError, OSError):
                 self.ended = True
                 self._on_ready()
@@ -147,7 +149,7 @@ class ConnectorReceiver:
             if isinstance(message, KernelDrops):
                 self.kernel_drops += message.count
                 continue
-            for seen in message:
+            for seen in cast(list[Seen], message):  # the listener sends nothing else
                 self.received += 1
                 if len(self._items) >= self._queue_size:
                     self.queue_drops += 1

@@ -8,62 +8,88 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
 
 from agent.sensors.process.connector import ExecEvent, ExitEvent, ForkEvent, ProcEvent
 from agent.sensors.process.exec_opens import ExecOpens
 from agent.sensors.process.procfs import ProcessSnapshot, ProcStat, read_args, read_link, read_stat, snapshot
+from agent.sensors.process.record import Record
 
 _PARENTS_CACHED = 4096
 _FORKS_REMEMBERED = 65536
 
 
-@dataclass(frozen=True, slots=True)
-class ParentSnapshot:
+class ParentSnapshot(Record):
+    _fields = ("pid", "executable", "args", "stat")
+    __slots__ = _fields
     pid: int
     executable: str | None
     args: tuple[str, ...] | None
     stat: ProcStat | None
 
+    def __init__(
+        self, pid: int, executable: str | None, args: tuple[str, ...] | None, stat: ProcStat | None
+    ) -> None:
+        self._set(pid, executable, args, stat)
 
-@dataclass(frozen=True, slots=True)
-class ExecSeen:
+
+class ExecSeen(Record):
+    _fields = ("process", "parent")
+    __slots__ = _fields
     process: ProcessSnapshot
     parent: ParentSnapshot | None
 
+    def __init__(self, process: ProcessSnapshot, parent: ParentSnapshot | None) -> None:
+        self._set(process, parent)
 
-@dataclass(frozen=True, slots=True)
-class ExitSeen:
+
+class ExitSeen(Record):
+    _fields = ("event", "stat", "seen_ns")
+    __slots__ = _fields
     event: ExitEvent
     stat: ProcStat | None
     seen_ns: int
+
+    def __init__(self, event: ExitEvent, stat: ProcStat | None, seen_ns: int) -> None:
+        self._set(event, stat, seen_ns)
 
 
 Seen = ExecSeen | ExitSeen
 
 
-@dataclass(frozen=True, slots=True)
-class Started:
+class Started(Record):
     """First message: the connector is subscribed; whether SCHED_FIFO was granted and whether fanotify
     exec opens back up /proc."""
 
+    _fields = ("realtime", "exec_opens")
+    __slots__ = _fields
     realtime: bool
     exec_opens: bool
 
+    def __init__(self, realtime: bool, exec_opens: bool) -> None:
+        self._set(realtime, exec_opens)
 
-@dataclass(frozen=True, slots=True)
-class Failed:
+
+class Failed(Record):
     """First message when the connector cannot be opened."""
 
+    _fields = ("errno", "reason")
+    __slots__ = _fields
     errno: int
     reason: str
 
+    def __init__(self, errno: int, reason: str) -> None:
+        self._set(errno, reason)
 
-@dataclass(frozen=True, slots=True)
-class KernelDrops:
+
+class KernelDrops(Record):
     """The socket buffer overflowed (ENOBUFS) this many times since the last report."""
 
+    _fields = ("count",)
+    __slots__ = _fields
     count: int
+
+    def __init__(self, count: int) -> None:
+        self._set(count)
 
 
 class Snapshotter:
@@ -89,7 +115,7 @@ class Snapshotter:
                 program = self._exec_opens.program_of(event.pid)
                 if process.executable is None and program is not None:
                     path, key = program
-                    process = replace(process, executable=path, exe_key=key, executable_source="exec_open")
+                    process = process._replace(executable=path, exe_key=key, executable_source="exec_open")
             # A process gone before /proc was read still has the parent its fork event named.
             ppid = process.stat.ppid if process.stat else self._forked_by.get(event.pid)
             return ExecSeen(process, self._parent(ppid) if ppid else None)
