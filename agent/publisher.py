@@ -16,6 +16,7 @@ from agent import kafka_gzip
 from agent.config import KafkaConfig
 from agent.enrollment import SigningKey
 from agent.spool import SpooledEvent
+from event_contract.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class KafkaPublisher:
     def __init__(self, config: KafkaConfig, signing_key: SigningKey | None = None) -> None:
         kafka_gzip.install()  # gzip at level 1: see agent.kafka_gzip
         self._config = config
-        self._signing_key = signing_key
+        self._sign = Signer(signing_key.key, signing_key.key_id).headers if signing_key else _no_headers
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = RememberingPartitioner()
 
@@ -83,26 +84,30 @@ class KafkaPublisher:
         send_error: BaseException | None = None
         try:
             topic = self._config.topic
-            sign = self._signing_key.headers if self._signing_key is not None else _no_headers
+            sign = self._sign
             partitions = sorted(await producer.partitions_for(topic))
+            partition_of: dict[bytes, int] = {}  # an agent's rows share one key: one lookup per batch
             builder, partition, count = producer.create_batch(), -1, 0
             for row in batch:
-                row_partition = self._partitioner(row.key, partitions, partitions)
+                key, value = row.key, row.payload
+                row_partition = partition_of.get(key)
+                if row_partition is None:
+                    row_partition = partition_of[key] = self._partitioner(key, partitions, partitions)
                 if count and row_partition != partition:
-                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    pending.append((count, await _send(producer, builder, topic, partition)))
                     builder, count = producer.create_batch(), 0
                 partition = row_partition
-                headers = sign(row.payload)
-                if _append(builder, row, headers) is None:
+                headers = sign(value)
+                if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     if not count:
                         raise ValueError(f"event {row.sequence} does not fit in a record batch")
-                    pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                    pending.append((count, await _send(producer, builder, topic, partition)))
                     builder, count = producer.create_batch(), 0
-                    if _append(builder, row, headers) is None:
+                    if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
                         raise ValueError(f"event {row.sequence} does not fit in a record batch")
                 count += 1
             if count:
-                pending.append((count, await producer.send_batch(builder, topic, partition=partition)))
+                pending.append((count, await _send(producer, builder, topic, partition)))
         except Exception as error:  # aiokafka raises several families; all mean "not sent"
             send_error = error
         outcomes = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
@@ -179,9 +184,13 @@ def _no_headers(value: bytes) -> list[tuple[str, bytes]]:
     return []
 
 
-def _append(builder: Any, row: SpooledEvent, headers: list[tuple[str, bytes]]) -> Any:
-    """Add one event to a record batch; ``None`` when the batch is full."""
-    return builder.append(key=row.key, value=row.payload, timestamp=None, headers=headers)
+async def _send(producer: AIOKafkaProducer, builder: Any, topic: str, partition: int) -> asyncio.Future[Any]:
+    """Hand a full or final record batch to the producer; the future of its acknowledgement. Closed first:
+    aiokafka holds an open batch for ``linger_ms`` in case more is added (a timer and a wake-up per batch,
+    and that much latency), which nothing will be here."""
+    builder.close()
+    acknowledgement: asyncio.Future[Any] = await producer.send_batch(builder, topic, partition=partition)
+    return acknowledgement
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:

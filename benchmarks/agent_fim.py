@@ -112,7 +112,10 @@ def ensure_aide() -> str | None:
 
 
 def aide_baseline_seconds(aide: str, tree: Tree) -> float:
-    """``aide --init`` over ``tree`` with sha256 + stat attributes only."""
+    """``aide --init`` over ``tree`` with sha256 + stat attributes only: the facts our baseline keeps
+    (AIDE's ``n``, the link count, comes from the same ``lstat``), one hash, no compression. AIDE runs
+    with its own default of one worker thread (``num_workers``, AIDE 0.18), as a distribution's
+    ``aide --init`` does; our scan uses its production default of one hashing thread per CPU."""
     with tempfile.TemporaryDirectory() as work:
         config = Path(work) / "aide.conf"
         config.write_text(

@@ -73,6 +73,36 @@ def signature_headers(key: bytes, kid: str, value: bytes) -> list[tuple[str, byt
     return [(KEY_ID_HEADER, kid.encode("ascii")), (SIGNATURE_HEADER, sign(key, value))]
 
 
+class Signer:
+    """:func:`signature_headers` for many values under one key, at about half the CPU.
+
+    HMAC-SHA256 (RFC 2104) is SHA-256 over the key padded and XORed with ``ipad``, then the value; then
+    SHA-256 over the key XORed with ``opad``, then that inner digest. The two keyed states are computed
+    once here and copied for each value; ``hmac.digest`` keys OpenSSL's HMAC anew at every call, which on
+    the agent's ~700-byte events cost as much as the hashing."""
+
+    _BLOCK = 64  # SHA-256's block size in bytes
+
+    def __init__(self, key: bytes, kid: str) -> None:
+        if len(key) > self._BLOCK:
+            key = hashlib.sha256(key).digest()
+        padded = key.ljust(self._BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
+        self._kid = kid.encode("ascii")
+
+    def headers(self, value: bytes) -> list[tuple[str, bytes]]:
+        """The same headers as ``signature_headers(key, kid, value)``."""
+        inner = self._inner.copy()
+        inner.update(value)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return [
+            (KEY_ID_HEADER, self._kid),
+            (SIGNATURE_HEADER, binascii.b2a_base64(outer.digest(), newline=False)),
+        ]
+
+
 def header_value(headers: Iterable[tuple[str, bytes | None]], name: str) -> bytes | None:
     """The first header called ``name`` (a repeated header cannot override the first)."""
     for header, value in headers:

@@ -31,6 +31,8 @@ from event_contract.secret import Secret
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, datetime.datetime, Path})
 _CONSTRAINTS = ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length", "pattern")
 _IMMUTABLE = (str, int, float, bool, type(None), Path, enum.Enum, tuple)
+_EXACT_IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, bytes})
+"""Default values a factory may hand out as they are (exact types: a subclass may be mutable)."""
 
 
 class Translator:
@@ -98,7 +100,10 @@ class Translator:
         if default is None or (not self.omit_defaults and isinstance(default, _IMMUTABLE)):
             # Under omit_defaults only None may be left out (as pydantic's exclude_none leaves it out).
             return name, wire_type, msgspec.field(name=wire_name, default=_plain(default))
-        # A factory (a fresh copy each time, so mutable defaults are safe) keeps the value in the encoding.
+        # A factory keeps the value in the encoding. A mutable default is copied at each call, so no two
+        # events share it; an immutable one (``event.module``, ``ecs.version``: one per event) is not.
+        if type(default) in _EXACT_IMMUTABLE:
+            return name, wire_type, msgspec.field(name=wire_name, default_factory=lambda: default)
         return name, wire_type, msgspec.field(name=wire_name, default_factory=lambda: copy.deepcopy(default))
 
     def _factory(self, factory: Callable[..., Any]) -> Callable[[], Any]:

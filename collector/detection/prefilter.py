@@ -1,12 +1,13 @@
 """Literal pre-filter: one pass per field rules out most rules of a route before matching.
 
-Each rule's requirement is a few clauses of (field, literal) pairs (see
+Each rule's requirement is a few clauses of (field, literal, how) tests (see
 :mod:`collector.detection.requirements`). Per route, every distinct clause gets a small integer id; per
-field, the literals map to the ids of the clauses containing them, and one Aho-Corasick pass over the
-event's lower-cased field text (plain ``in`` tests when a field has only a few literals) yields the
-satisfied clauses. A rule is a candidate when all its clauses are satisfied; rules are filed under their most
-selective clause so only rules whose first clause was hit are examined. The pre-filter may let through
-rules that then fail to match, never the reverse.
+field, the literals map to the ids of the clauses containing them. For each of the event's lower-cased
+field texts, one dict lookup finds the clauses it satisfies by equality (values a rule compares whole),
+and one Aho-Corasick pass (plain ``in`` tests when a field has only a few literals) those it satisfies by
+containing a literal. A rule is a candidate when all its clauses are satisfied; rules are filed under
+their most selective clause so only rules whose first clause was hit are examined. The pre-filter may let
+through rules that then fail to match, never the reverse.
 """
 
 from __future__ import annotations
@@ -19,37 +20,71 @@ import ahocorasick
 
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.model import CompiledRule
-from collector.detection.requirements import UNKNOWN, Clause
+from collector.detection.requirements import CONTAINS, EQUALS, UNKNOWN, Clause
 
 Scanner = Callable[[str, set[int]], None]
-"""Adds to the set the ids of the clauses whose literal for this field occurs in the lower-cased text."""
+"""Adds to the set the ids of the clauses that one lower-cased text of this field satisfies."""
 
 _clauses_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, the literal's clause ids)
 _FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
+_SHORT = 2  # literals this short occur many times in a text...
+_MANY_SHORT = 5  # ...and a field with this many of them gets the scan built for many hits per text
 
 
-def _scanner(clauses_by_literal: dict[str, tuple[int, ...]]) -> Scanner:
-    if len(clauses_by_literal) < _FEW_LITERALS:
-        pairs = tuple(clauses_by_literal.items())
+def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, ...]]) -> Scanner:
+    """One field's test: a dict lookup of the whole text for :data:`EQUALS` literals (no scan at all), and
+    substring search for the :data:`CONTAINS` ones."""
+    whole = equal.get
+    if not contained:
+
+        def scan_equal(text: str, satisfied: set[int]) -> None:
+            hit = whole(text)
+            if hit is not None:
+                satisfied.update(hit)
+
+        return scan_equal
+    if len(contained) < _FEW_LITERALS:
+        pairs = tuple(contained.items())
 
         def scan_few(text: str, satisfied: set[int]) -> None:
+            if equal:
+                hit = whole(text)
+                if hit is not None:
+                    satisfied.update(hit)
             for literal, clauses in pairs:
                 if literal in text:
                     satisfied.update(clauses)
 
         return scan_few
     automaton = ahocorasick.Automaton()
-    for literal, clauses in clauses_by_literal.items():
+    for literal, clauses in contained.items():
         automaton.add_word(literal, clauses)
     automaton.make_automaton()
     iterate = automaton.iter
+    if sum(len(literal) <= _SHORT for literal in contained) < _MANY_SHORT:
 
-    def scan_many(text: str, satisfied: set[int]) -> None:
-        # Short literals hit many times per text: the distinct hits (each the tuple of its clause ids) are
-        # collected and added in C, so no bytecode runs per hit.
+        def scan_many(text: str, satisfied: set[int]) -> None:
+            if equal:
+                hit = whole(text)
+                if hit is not None:
+                    satisfied.update(hit)
+            # Few hits per text (executable paths, parent names): a plain loop over them costs less
+            # than building the objects that the bulk path below needs.
+            for _, clauses in iterate(text):
+                satisfied.update(clauses)
+
+        return scan_many
+
+    def scan_hits_in_bulk(text: str, satisfied: set[int]) -> None:
+        if equal:
+            hit = whole(text)
+            if hit is not None:
+                satisfied.update(hit)
+        # Short literals ("-", "/c", " ") hit many times per command line: the distinct hits (each the
+        # tuple of its clause ids) are collected and added in C, so no bytecode runs per hit.
         satisfied.update(*set(map(_clauses_of_hit, iterate(text))))
 
-    return scan_many
+    return scan_hits_in_bulk
 
 
 class RouteIndex:
@@ -72,21 +107,27 @@ class RouteIndex:
                 alone.setdefault(anchor, []).append(position)
             else:
                 by_anchor.setdefault(anchor, []).append((position, needed))
-        literals_by_field: dict[str, dict[str, list[int]]] = {}
+        # field -> how (CONTAINS / EQUALS) -> literal -> ids of the clauses with that test
+        literals_by_field: dict[str, dict[str, dict[str, list[int]]]] = {}
         for clause, number in clause_ids.items():
-            for field_name, literal in clause:
-                literals_by_field.setdefault(field_name, {}).setdefault(literal, []).append(number)
+            for field_name, literal, how in clause:
+                by_how = literals_by_field.setdefault(field_name, {CONTAINS: {}, EQUALS: {}})
+                by_how[how].setdefault(literal, []).append(number)
         self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
         self._alone = {anchor: tuple(positions) for anchor, positions in alone.items()}
         self._anchors = frozenset(by_anchor) | frozenset(alone)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
-        scanners: list[tuple[FieldRef, tuple[str, ...], Scanner]] = []
-        for field_name, literals in sorted(literals_by_field.items()):
+        # Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each
+        # parent object is looked up once per event, not once per field under it.
+        groups: dict[tuple[str, ...], list[tuple[str, FieldRef, Scanner]]] = {}
+        for field_name, by_how in sorted(literals_by_field.items()):
             ref = FieldRef(field_name)
-            scan = _scanner({literal: tuple(ids) for literal, ids in literals.items()})
-            scanners.append((ref, ref.parts, scan))
-        self._scanners = tuple(scanners)
+            contained, equal = (
+                {key: tuple(ids) for key, ids in by_how[how].items()} for how in (CONTAINS, EQUALS)
+            )
+            groups.setdefault(ref.parts[:-1], []).append((ref.parts[-1], ref, _scanner(contained, equal)))
+        self._groups = tuple((parent, tuple(fields)) for parent, fields in groups.items())
 
     @property
     def prefiltered_count(self) -> int:
@@ -98,26 +139,31 @@ class RouteIndex:
         satisfied: set[int] = set()
         event = view.event
         known = view.lowered_texts
-        for ref, parts, scan in self._scanners:
+        for parent_parts, fields in self._groups:
             # EventView.lowered's plain-dict, plain-string path inlined (one call per field saved); any
-            # other shape (lists, numbers, flat dotted keys) takes the general path.
+            # other shape (lists, numbers, flat dotted keys) takes the general path, lowered().
             node: Any = event
-            for part in parts:
+            for part in parent_parts:
                 if type(node) is not dict:
                     break
                 node = node.get(part)
                 if node is None:
                     break
-            else:
-                if type(node) is str:
-                    text = node.lower()
-                    known[ref.dotted] = (text,)
-                    scan(text, satisfied)
-                    continue
-            if node is None and ref.dotted not in event:
-                continue  # absent: nothing to scan (lowered() would give ())
-            for text in view.lowered(ref):
-                scan(text, satisfied)
+            if type(node) is dict:
+                for name, ref, scan in fields:
+                    value = node.get(name)
+                    if type(value) is str:
+                        text = value.lower()
+                        known[ref.dotted] = (text,)
+                        scan(text, satisfied)
+                    elif value is not None or ref.dotted in event:  # else absent: lowered() gives ()
+                        for text in view.lowered(ref):
+                            scan(text, satisfied)
+                continue
+            for _, ref, scan in fields:  # the parent is absent, null or not a plain dict
+                if node is not None or ref.dotted in event:
+                    for text in view.lowered(ref):
+                        scan(text, satisfied)
         anchors = self._anchors & satisfied
         if not anchors:
             return self._always_rules

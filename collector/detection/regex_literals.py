@@ -1,14 +1,17 @@
-"""A literal every match of a regular expression contains, so ``|re`` rules can join the pre-filter.
+"""Literals one of which every match of a regular expression contains, so ``|re`` rules can join the
+pre-filter.
 
-Without it a rule whose only selective test is a regex has no requirement and runs on every event of its
-route. The pattern is parsed with Python's own regex parser; only characters that are plain, mandatory
-items of the top-level sequence count (nothing inside groups, repeats, alternations or classes), so a
-match must contain each run of them verbatim. Where Python's and RE2's syntax could disagree about what
-is a literal, the answer is "" (no literal): RE2-only constructs such as ``\\pL`` or ``\\Q...\\E`` fail
-Python's parse, and POSIX classes (``[[:alpha:]]``), which Python would read as a class followed by a
-literal ``]``, are refused outright.
+Without them a rule whose only selective test is a regex has no requirement and runs on every event of
+its route. The pattern is parsed with Python's own regex parser; only mandatory items of the top-level
+sequence count, and only those that can match nothing but a few literal strings: plain characters,
+classes of plain characters (``[WR]``), and groups or alternations of such sequences (``-(W|R)``,
+``\\.(?:exe|dll)``); a run of them is expanded into its alternatives (at most a few). Repeats, optional
+items, ranges, categories and flag-changing groups cut runs. Where Python's and RE2's syntax could
+disagree about what is a literal, the answer is ``()`` (no literal): RE2-only constructs such as ``\\pL``
+or ``\\Q...\\E`` fail Python's parse, and POSIX classes (``[[:alpha:]]``), which Python would read as a
+class followed by a literal ``]``, are refused outright.
 
-The pre-filter compares with lower-cased event text, so the literal is lower-cased and kept to printable
+The pre-filter compares with lower-cased event text, so literals are lower-cased and kept to printable
 ASCII, whose lower-casing does not depend on neighbouring characters. Under ``(?i)`` RE2 also folds ``s``
 with U+017F (long s), whose lower case is not ``s``, so runs are cut at ``s`` there.
 """
@@ -24,33 +27,80 @@ from typing import Any
 _parser: Any = importlib.import_module("re._parser")
 
 _LITERAL = _parser.LITERAL
+_IN = _parser.IN
+_BRANCH = _parser.BRANCH
+_SUBPATTERN = _parser.SUBPATTERN
+_MAX_ALTERNATIVES = 16  # a run with more alternatives than this is cut: each one costs a literal
 _FIRST_PRINTABLE, _LAST_PRINTABLE = 0x20, 0x7E
 
 
-def required_literal(pattern: str) -> str:
-    """The longest lower-cased substring every text that ``pattern`` searches successfully contains;
-    "" when none can be proven (which is always a safe answer)."""
+def required_literal(pattern: str) -> tuple[str, ...]:
+    """The most selective of :func:`required_runs`: the run whose shortest alternative is longest;
+    ``()`` when none can be proven."""
+    return max(required_runs(pattern), key=lambda run: (min(map(len, run)), -len(run)), default=())
+
+
+def required_runs(pattern: str) -> list[tuple[str, ...]]:
+    """Every run of the top-level sequence, as lower-cased alternatives: a match contains one
+    alternative of each run (runs are all mandatory, so all of them hold at once). A run is a stretch of
+    mandatory items, each a literal character, a class of a few literal characters (``[WR]``) or a group
+    of literal alternatives (``(exe|dll)``). ``[]`` when none can be proven (always a safe answer)."""
     if "[:" in pattern:
-        return ""
+        return []
     try:
         parsed: Any = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError, ValueError):
-        return ""
+        return []
     flags = int(parsed.state.flags)
     if flags & re.VERBOSE:
-        return ""
+        return []
     folded = bool(flags & re.IGNORECASE)
-    runs: list[str] = []
-    current: list[str] = []
+    runs: list[list[str]] = []
+    current = [""]
     for opcode, argument in parsed:
-        character = chr(argument) if opcode is _LITERAL else ""
-        if _usable(character, folded=folded):
-            current.append(character.lower())
+        choices = _choices(opcode, argument, folded=folded)
+        if choices is not None and len(current) * len(choices) <= _MAX_ALTERNATIVES:
+            current = [before + after for before in current for after in choices]
             continue
-        runs.append("".join(current))
-        current = []
-    runs.append("".join(current))
-    return max(runs, key=len)
+        runs.append(current)
+        current = choices if choices is not None else [""]
+    runs.append(current)
+    return [tuple(sorted(set(run))) for run in runs if min(map(len, run)) > 0]
+
+
+def _choices(opcode: Any, argument: Any, *, folded: bool) -> list[str] | None:
+    """The texts one parsed item matches, if it can only match a few literal strings; else None."""
+    if opcode is _LITERAL:
+        character = chr(argument)
+        return [character.lower()] if _usable(character, folded=folded) else None
+    if opcode is _IN:  # a class: only plain listed characters (no ranges, categories or negation)
+        if not all(op is _LITERAL and _usable(chr(code), folded=folded) for op, code in argument):
+            return None
+        characters = sorted({chr(code).lower() for _, code in argument})
+        return characters if len(characters) <= _MAX_ALTERNATIVES else None
+    if opcode is _BRANCH:  # alternatives (?:a|b) that the parser left in the sequence
+        alternatives: list[str] = []
+        for branch in argument[1]:
+            texts = _sequence(branch, folded=folded)
+            if texts is None:
+                return None
+            alternatives.extend(texts)
+        return alternatives if len(alternatives) <= _MAX_ALTERNATIVES else None
+    if opcode is _SUBPATTERN:  # a group; one that changes flags, as (?i:...) does, is not followed
+        _group, add_flags, del_flags, body = argument
+        return None if add_flags or del_flags else _sequence(body, folded=folded)
+    return None
+
+
+def _sequence(items: Any, *, folded: bool) -> list[str] | None:
+    """The texts a whole sequence matches, if every item is literal in the sense of :func:`_choices`."""
+    texts = [""]
+    for opcode, argument in items:
+        choices = _choices(opcode, argument, folded=folded)
+        if choices is None or len(texts) * len(choices) > _MAX_ALTERNATIVES:
+            return None
+        texts = [before + after for before in texts for after in choices]
+    return texts
 
 
 def _usable(character: str, *, folded: bool) -> bool:

@@ -1,10 +1,12 @@
 """Necessary literals of a condition, in conjunctive normal form, for the pre-filter.
 
-A :data:`Requirement` is a tuple of clauses; a clause is a set of (field, lower-cased literal) pairs. An
-event can match only if, for every clause, the lower-cased text of some pair's field contains its
-literal. ``()`` knows nothing (always evaluate); a clause that is empty can never be satisfied (the
-condition can never match). Only the most selective few clauses are kept: each one costs a check per
-candidate event, and two or three already rule out nearly all non-matching events.
+A :data:`Requirement` is a tuple of clauses; a clause is a set of :data:`Pair` tests (field, lower-cased
+literal, how). An event can match only if, for every clause, the lower-cased text of some pair's field
+contains its literal (:data:`CONTAINS`) or, for a value the rule compares whole, is its literal
+(:data:`EQUALS`: ``process.name: whoami`` needs no substring scan, a hash lookup answers it). ``()``
+knows nothing (always evaluate); a clause that is empty can never be satisfied (the condition can never
+match). Only the most selective few clauses are kept: each one costs a check per candidate event, and two
+or three already rule out nearly all non-matching events.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import product
 
-Clause = frozenset[tuple[str, str]]
+CONTAINS = "contains"
+EQUALS = "equals"
+Pair = tuple[str, str, str]
+"""(field, lower-cased literal, :data:`CONTAINS` or :data:`EQUALS`)."""
+Clause = frozenset[Pair]
 Requirement = tuple[Clause, ...]
 
 UNKNOWN: Requirement = ()
@@ -21,12 +27,15 @@ MAX_CLAUSES = 3
 _MAX_CROSS_PRODUCT = 9
 
 
-def literal_clause(field_name: str, literals: Iterable[str]) -> Requirement:
-    """The field contains one of ``literals``; UNKNOWN if any is empty (it rules nothing out)."""
-    wanted = list(literals)
-    if any(not literal for literal in wanted):
+def literal_clause(field_name: str, literals: Iterable[str], equals: Iterable[str] = ()) -> Requirement:
+    """The field contains one of ``literals`` or is one of ``equals`` (all lower-cased); UNKNOWN if any
+    is empty (an empty literal rules nothing out)."""
+    contained, whole = list(literals), list(equals)
+    if any(not literal for literal in contained + whole):
         return UNKNOWN
-    return (frozenset((field_name, literal) for literal in wanted),)
+    pairs = [(field_name, literal, CONTAINS) for literal in contained]
+    pairs += [(field_name, literal, EQUALS) for literal in whole]
+    return (frozenset(pairs),)
 
 
 def selectivity(clause: Clause) -> tuple[int, int]:
@@ -34,7 +43,7 @@ def selectivity(clause: Clause) -> tuple[int, int]:
     alternatives; the empty clause, which nothing satisfies, ranks first."""
     if not clause:
         return (1 << 30, 0)
-    return (min(len(literal) for _, literal in clause), -len(clause))
+    return (min(len(literal) for _, literal, _ in clause), -len(clause))
 
 
 def _best(clauses: Iterable[Clause]) -> Requirement:

@@ -32,13 +32,14 @@ from sigma.types import (
     TimestampPart,
 )
 
+from collector.detection import requirements
 from collector.detection.compiled import Compiled, Matcher, any_of
 from collector.detection.errors import RuleCompileError
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import Re2, compile_re2
-from collector.detection.regex_literals import required_literal
+from collector.detection.regex_literals import required_runs
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.string_patterns import StringPattern, StringSet, texts_test, to_pattern
+from collector.detection.string_patterns import Shape, StringPattern, StringSet, texts_test, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
 
@@ -112,7 +113,12 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
 
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
     test = texts_test(StringSet(patterns))
-    requirement = literal_clause(ref.dotted, (pattern.required_literal for pattern in patterns))
+    # A whole-value pattern is a lower-cased equality for the pre-filter (the folded matcher's own test;
+    # a cased text equal to the value lowers to the value lowered); the others need their literal inside.
+    whole = [p for p in patterns if p.shape is Shape.EXACT]
+    equals = [p.literal.lower() if p.cased else p.literal for p in whole]
+    contained = [p.required_literal for p in patterns if p.shape is not Shape.EXACT]
+    requirement = literal_clause(ref.dotted, contained, equals)
     if lowered:
         dotted = ref.dotted
 
@@ -134,8 +140,9 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
-        literal = required_literal(regex.pattern)
-        requirement = literal_clause(ref.dotted, [literal]) if literal else UNKNOWN
+        # every mandatory run is required at once; all_of keeps the most selective few
+        runs = [literal_clause(ref.dotted, run) for run in required_runs(regex.pattern)]
+        requirement = requirements.all_of(runs) if runs else UNKNOWN
         return Compiled(_regex_search(ref, regex), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network

@@ -121,6 +121,10 @@ async def test_events_arrive_in_order_keyed_by_host_and_valid(stack: KafkaStack,
     assert any(isinstance(item.event, HeartbeatEvent) for item in delivered)
 
 
+RATE = 400
+"""Events per second the agents of the outage test capture."""
+
+
 async def test_outage_and_kill_9_lose_nothing_and_duplicate_nothing(
     stack: KafkaStack, tmp_path: Path
 ) -> None:
@@ -134,7 +138,7 @@ async def test_outage_and_kill_9_lose_nothing_and_duplicate_nothing(
 
     def start_agent(log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, str(HARNESS), "--config", str(config_path), "--rate", "400"],
+            [sys.executable, str(HARNESS), "--config", str(config_path), "--rate", str(RATE)],
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -172,7 +176,9 @@ async def test_outage_and_kill_9_lose_nothing_and_duplicate_nothing(
             f" {starting - stopped:.1f} s, start took {started - starting:.1f} s"
         )
         assert starting - stopped < OUTAGE_LIMIT_S, "keep the shared stack's outage short"
-        wait_until(lambda: spool_rows(state_dir)[0] < 50, 90, "the spool to drain after Kafka returned")
+        # Drained: the backlog (thousands of rows) is gone; what stays while capture goes on is what the
+        # lingers hold (spooling, delivery, the delete committed with the next read), under 1 s of capture.
+        wait_until(lambda: spool_rows(state_dir)[0] < RATE, 90, "the spool to drain after Kafka returned")
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
     finally:

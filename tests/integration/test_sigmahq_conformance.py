@@ -225,7 +225,9 @@ def test_prefilter_never_drops_a_match_on_sigmahq_linux_rules(sigmahq: Path) -> 
     engine = DetectionEngine.from_paths([sigmahq / "rules" / "linux"], PIPELINE)
     assert engine.errors == []
     rules = engine.rules_of_route("process_creation")
-    vocabulary = sorted({literal for rule in rules for clause in rule.requirement for _, literal in clause})
+    vocabulary = sorted(
+        {literal for rule in rules for clause in rule.requirement for _, literal, _ in clause}
+    )
     rnd = random.Random(11)
     matched = 0
     for number in range(1500):
@@ -233,13 +235,19 @@ def test_prefilter_never_drops_a_match_on_sigmahq_linux_rules(sigmahq: Path) -> 
         event = {
             "event": {"id": str(number), "dataset": "canhgac.process", "action": "exec"},
             "process": {
-                "executable": rnd.choice(["/usr/bin/", "/tmp/", "/bin/"])
-                + rnd.choice(vocabulary).strip("/ "),
+                # sometimes exactly a literal, upper-cased at times: equality tests get hits too
+                "executable": rnd.choice(
+                    [
+                        rnd.choice(["/usr/bin/", "/tmp/", "/bin/"]) + rnd.choice(vocabulary).strip("/ "),
+                        rnd.choice(vocabulary),
+                        rnd.choice(vocabulary).upper(),
+                    ]
+                ),
                 "command_line": " ".join(words),
                 "args": words,
                 "parent": {"executable": "/bin/" + rnd.choice(vocabulary).strip("/ ")},
             },
-            "user": {"name": rnd.choice(["root", "www-data", "alice"])},
+            "user": {"name": rnd.choice(["root", "www-data", "alice", rnd.choice(vocabulary)])},
         }
         expected = [rule.id for rule in rules if rule.matcher(EventView(event))]
         assert [match.rule.id for match in engine.match(event)] == expected, event

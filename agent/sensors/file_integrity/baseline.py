@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -27,8 +28,8 @@ CREATE TABLE IF NOT EXISTS baseline (
 class BaselineStore:
     """Path → :class:`FileState`, durable across agent restarts.
 
-    Not thread-safe: the sensor touches it from one worker thread only. Every ``apply`` is one
-    transaction, so a crash leaves either the old or the new state of a batch, never half of it.
+    Not thread-safe: the sensor touches it from one worker thread only. A scan writes in one
+    ``transaction``, so a crash leaves either the old or the new state of a batch, never half of it.
     """
 
     def __init__(self, database: Path) -> None:
@@ -67,12 +68,27 @@ class BaselineStore:
         rows = self._db.execute(_SELECT)
         return {row[0]: FileState(*row) for row in rows}
 
-    def apply(self, upserts: Iterable[FileState], deletions: Iterable[str]) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[BaselineWriter]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
         self._db.execute("BEGIN")
         try:
-            self._db.executemany("DELETE FROM baseline WHERE path = ?", ((path,) for path in deletions))
-            self._db.executemany(_UPSERT, (_ROW(state) for state in upserts))
+            yield BaselineWriter(self._db)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+class BaselineWriter:
+    """Writes inside one :meth:`BaselineStore.transaction` (a scan streams its states here while
+    its hashing threads are still at work, so the SQLite work overlaps theirs)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def upsert(self, states: Iterable[FileState]) -> None:
+        self._db.executemany(_UPSERT, map(_ROW, states))
+
+    def delete(self, paths: Iterable[str]) -> None:
+        self._db.executemany("DELETE FROM baseline WHERE path = ?", ((path,) for path in paths))

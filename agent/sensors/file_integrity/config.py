@@ -35,7 +35,8 @@ class FileIntegrityConfig(BaseModel):
     """A path is examined once it has been quiet this long, so a burst of writes gives one event."""
     max_hash_bytes: Annotated[int, Field(ge=0)] = 512 * 1024 * 1024
     hash_workers: Annotated[int, Field(ge=0)] = 0
-    """Threads hashing during a scan; 0 means one per CPU, 1 hashes in the scanning thread."""
+    """Threads hashing during a scan; 0 means one per CPU, 1 hashes in the scanning thread. Hashing threads
+    run at nice +10 (relative to the agent), so on a busy host they take only idle CPU."""
     marking_enabled: bool = True
     marking_extensions: list[str] = Field(default_factory=lambda: list(DEFAULT_MARKING_EXTENSIONS))
     marking_scan_bytes: Annotated[int, Field(gt=0, le=1024 * 1024)] = 4096

@@ -28,11 +28,7 @@ class Reconciler:
         """Every root; returns the changes and whether the baseline was empty (a first run reports none:
         there is nothing to compare with)."""
         first_run = self._baseline.is_empty()
-        before = self._baseline.all()
-        after: dict[str, FileState] = {}
-        for root in self._selection.roots:
-            after.update(self._scanner.states_under(root, before))
-        return self._store(before, after), first_run
+        return self._scan(self._selection.roots, self._baseline.all()), first_run
 
     def reconcile(self, paths: set[str]) -> list[Change]:
         """The given paths (and what is below any that is a directory)."""
@@ -40,17 +36,28 @@ class Reconciler:
         before: dict[str, FileState] = {}
         for top in tops:
             before.update(self._baseline.under(top))
-        after: dict[str, FileState] = {}
-        for top in tops:
-            after.update(self._scanner.states_under(top, before))
-        return self._store(before, after)
+        return self._scan(tops, before)
 
-    def _store(self, before: dict[str, FileState], after: dict[str, FileState]) -> list[Change]:
-        changes = diff(before, after)
-        self._baseline.apply(
-            upserts=[state for path, state in after.items() if before.get(path) != state],
-            deletions=[path for path in before if path not in after],
-        )
+    def _scan(self, tops: list[str], before: dict[str, FileState]) -> list[Change]:
+        """Scan ``tops``, store what differs from ``before`` in one transaction, return the changes.
+
+        States are written as the scanner finalises them, while its threads still hash the rest; a
+        path met twice (overlapping roots) is written again so the last state wins, as in ``after``."""
+        written: set[str] = set()
+        with self._baseline.transaction() as writer:
+
+            def store(states: list[FileState]) -> None:
+                changed = [
+                    state for state in states if state.path in written or before.get(state.path) != state
+                ]
+                written.update(state.path for state in changed)
+                writer.upsert(changed)
+
+            after: dict[str, FileState] = {}
+            for top in tops:
+                after.update(self._scanner.states_under(top, before, store))
+            changes = diff(before, after)
+            writer.delete(path for path in before if path not in after)
         return changes
 
 

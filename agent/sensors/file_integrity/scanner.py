@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from stat import S_ISREG
 
-from agent.sensors.file_integrity.content import Content, ContentPolicy, read_content, read_contents
+from agent.sensors.file_integrity.content import (
+    Content,
+    ContentPolicy,
+    buffer_for,
+    read_content,
+    read_contents,
+)
 from agent.sensors.file_integrity.selection import PathSelection
-from agent.sensors.file_integrity.state import FileState, state_from_stat
+from agent.sensors.file_integrity.state import FileState, state_from_stat, unchanged_file
+
+# A file to read: its path and the lstat it was found with.
+_Stat = tuple[str, os.stat_result]
 
 # Below this much work a pool costs more than it saves.
 _INLINE_MAX_FILES = 32
@@ -17,6 +28,10 @@ _INLINE_MAX_BYTES = 32 * 1024 * 1024
 _TASK_MAX_FILES = 256
 _TASK_MAX_BYTES = 64 * 1024 * 1024
 _WORKER_NICENESS = 10
+
+
+def _ignore(states: list[FileState]) -> None:
+    """The default ``found`` of :meth:`Scanner.states_under`: the caller takes the returned dict."""
 
 
 class ScanAborted(Exception):
@@ -32,6 +47,9 @@ class Scanner:
     reads), so threads use every core as worker processes would, without pickling, and without helper
     processes holding tens of MiB between hourly scans (measured: 2 pool workers, a forkserver and a
     resource tracker added ~100 MiB RSS to an idle agent, at the same scan rate).
+    The throttle: ``workers`` (the ``hash_workers`` setting; 0 = one per CPU) and ``niceness``, the nice
+    value the hashing threads add to the agent's (default 10 in production, so a busy host's own work
+    goes first; benchmarks pass 0 to measure the unthrottled rate, as AIDE runs).
     Not thread-safe, except ``abort()``: callable from any thread, it makes the scan in progress (and any
     later one) raise :class:`ScanAborted` soon, so stopping the sensor does not wait for a long scan.
     ``close()`` stops the pool.
@@ -59,37 +77,48 @@ class Scanner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def states_under(self, top: str, known: dict[str, FileState]) -> dict[str, FileState]:
-        """Current states of ``top`` and, for a directory, everything wanted below it.
+    def states_under(
+        self, top: str, known: dict[str, FileState], found: Callable[[list[FileState]], object] = _ignore
+    ) -> dict[str, FileState]:
+        """Current states of ``top`` and, for a directory, everything wanted below it. ``found`` gets
+        them too, in this thread, a batch at a time as they become final (those of the walk, then each
+        task's), so the caller can store them while later tasks are still being hashed.
 
         Hashing overlaps the walk: each task's worth of files to read goes to the pool as soon as the
         walk has found it (the walk is Python work holding the GIL; hashing and reading release it), so
-        a first scan costs about the longer of the two rather than their sum."""
+        a first scan costs about the longer of the two rather than their sum. A file's state is built
+        once, from its ``lstat`` and its content (by the hashing thread for pooled files)."""
         states: dict[str, FileState] = {}
         reads = _Reads(self)
         try:
             for path, st in self._selection.walk(top):
                 self._check()
-                state = state_from_stat(path, st)
+                if not S_ISREG(st.st_mode):
+                    states[path] = state_from_stat(path, st)
+                    continue
                 previous = known.get(path)
-                if state.type != "file":
-                    states[path] = state
-                elif previous is not None and previous.same_stat(state):
-                    states[path] = state.with_content_of(previous)
+                if previous is not None and unchanged_file(previous, st):
+                    states[path] = state_from_stat(
+                        path, st, previous.sha256, previous.hash_skipped_reason, previous.marking
+                    )
                 else:
-                    reads.add(state)
-            for state, content in reads.results():
-                states[state.path] = _with_content(state, content)
+                    reads.add(path, st)
+            found(list(states.values()))
+            for batch in reads.results():
+                found(batch)
+                for state in batch:
+                    states[state.path] = state
         finally:
             reads.close()
         return states
 
-    def _read_inline(self, files: list[FileState]) -> list[Content]:
-        contents = []
-        for state in files:
+    def _read_inline(self, files: list[_Stat]) -> list[FileState]:
+        buffer = buffer_for([st.st_size for _, st in files], self._policy)
+        states = []
+        for path, st in files:
             self._check()
-            contents.append(read_content(state.path, state.size, self._policy))
-        return contents
+            states.append(_state(path, st, read_content(path, st.st_size, self._policy, buffer)))
+        return states
 
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
@@ -108,6 +137,16 @@ def _yield_to_the_host(niceness: int) -> None:
     os.nice(niceness)
 
 
+def _read_task(files: list[_Stat], policy: ContentPolicy) -> list[FileState]:
+    """One pool task: the files' contents, and their states built here, off the scanning thread."""
+    contents = read_contents([(path, st.st_size) for path, st in files], policy)
+    return [_state(path, st, content) for (path, st), content in zip(files, contents, strict=True)]
+
+
+def _state(path: str, st: os.stat_result, content: Content) -> FileState:
+    return state_from_stat(path, st, content.sha256, content.hash_skipped_reason, content.marking)
+
+
 class _Reads:
     """The files one ``states_under`` must read, handed to the scanner's pool a task at a time while
     the walk goes on; a batch too small to be worth a pool is read inline at the end.
@@ -119,45 +158,38 @@ class _Reads:
         self._scanner = scanner
         self._policy = scanner._policy
         self._pooled = scanner._workers > 1
-        self._submitted: list[tuple[list[FileState], Future[list[Content]]]] = []
-        self._task: list[FileState] = []
+        self._submitted: list[Future[list[FileState]]] = []
+        self._task: list[_Stat] = []
         self._task_bytes = 0
         self._pool: Executor | None = None
 
-    def add(self, state: FileState) -> None:
-        cost = state.size if state.size <= self._policy.max_hash_bytes else 0
+    def add(self, path: str, st: os.stat_result) -> None:
+        cost = st.st_size if st.st_size <= self._policy.max_hash_bytes else 0
         full = len(self._task) >= _TASK_MAX_FILES or self._task_bytes + cost > _TASK_MAX_BYTES
         if self._pooled and self._task and full:
             self._submit()
-        self._task.append(state)
+        self._task.append((path, st))
         self._task_bytes += cost
 
     def _submit(self) -> None:
         if self._pool is None:
             self._pool = self._scanner._ensure_pool()
-        files = [(state.path, state.size) for state in self._task]
-        self._submitted.append((self._task, self._pool.submit(read_contents, files, self._policy)))
+        self._submitted.append(self._pool.submit(_read_task, self._task, self._policy))
         self._task, self._task_bytes = [], 0
 
-    def results(self) -> list[tuple[FileState, Content]]:
-        """Every added file with its content, in the order added."""
+    def results(self) -> Iterator[list[FileState]]:
+        """The states of every added file, in the order added, a task at a time as each is done."""
         small = len(self._task) <= _INLINE_MAX_FILES and self._task_bytes <= _INLINE_MAX_BYTES
         if self._task and self._pooled and not (small and not self._submitted):
             self._submit()
-        found: list[tuple[FileState, Content]] = []
-        for files, future in self._submitted:
+        for future in self._submitted:
             self._scanner._check()
-            found.extend(zip(files, future.result(), strict=True))
+            yield future.result()
         if self._task:  # a small batch, or no pool at all
-            found.extend(zip(self._task, self._scanner._read_inline(self._task), strict=True))
-        return found
+            yield self._scanner._read_inline(self._task)
 
     def close(self) -> None:
         if self._pool is not None:
             self._scanner._pool = None
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _with_content(state: FileState, content: Content) -> FileState:
-    return state.with_content(content.sha256, content.hash_skipped_reason, content.marking)

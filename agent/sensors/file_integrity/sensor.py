@@ -51,7 +51,7 @@ class FileIntegritySensor:
     looking at each touched path once it has been quiet for ``debounce_s``, and rescans every
     ``rescan_interval_s`` and after an inotify queue overflow. If the watch limit is hit it reports
     ``degraded`` and rescans every ``fallback_rescan_interval_s`` instead. All disk and SQLite work runs in
-    one worker thread (hashing of large batches in worker processes), never on the event loop.
+    one worker thread (hashing of large batches in niced threads of the scanner), never on the event loop.
     """
 
     name = "file_integrity"

@@ -15,7 +15,8 @@ class FileState:
     """A file's metadata and (for regular files) content hash at one moment.
 
     ``ctime_ns`` is kept though it is never reported: a content write always moves it and nobody can set
-    it back, so an unchanged (size, mtime, ctime, inode) lets a rescan trust the stored hash.
+    it back, so an unchanged (size, mtime, ctime, inode) lets a rescan trust the stored hash
+    (:func:`unchanged_file`).
     """
 
     path: str
@@ -33,30 +34,6 @@ class FileState:
     marking: str | None = None
     target_path: str | None = None
 
-    def same_stat(self, other: FileState) -> bool:
-        """True when ``other`` certainly has the content this state was hashed from."""
-        return (
-            self.type == other.type
-            and self.size == other.size
-            and self.mtime_ns == other.mtime_ns
-            and self.ctime_ns == other.ctime_ns
-            and self.inode == other.inode
-            and self.device == other.device
-        )
-
-    def with_content(
-        self, sha256: str | None, hash_skipped_reason: str | None, marking: str | None
-    ) -> FileState:
-        """This stat with its content's facts. (Not ``dataclasses.replace``: scans call this per file.)"""
-        return FileState(
-            self.path, self.type, self.size, self.mode, self.uid, self.gid, self.inode, self.device,
-            self.mtime_ns, self.ctime_ns, sha256, hash_skipped_reason, marking, self.target_path,
-        )  # fmt: skip
-
-    def with_content_of(self, other: FileState) -> FileState:
-        """This stat with the hash and marking already known for ``other``."""
-        return self.with_content(other.sha256, other.hash_skipped_reason, other.marking)
-
 
 def file_type(mode: int) -> FileType:
     if stat.S_ISREG(mode):
@@ -68,8 +45,15 @@ def file_type(mode: int) -> FileType:
     return "other"
 
 
-def state_from_stat(path: str, st: os.stat_result) -> FileState:
-    """The metadata part of a state; hashing and marking are added by the scanner."""
+def state_from_stat(
+    path: str,
+    st: os.stat_result,
+    sha256: str | None = None,
+    hash_skipped_reason: str | None = None,
+    marking: str | None = None,
+) -> FileState:
+    """A state from ``lstat``, with the content facts when they are known (a scan builds one state per
+    file, so the content is passed in rather than added to a copy)."""
     kind = file_type(st.st_mode)
     target = None
     if kind == "symlink":
@@ -78,15 +62,20 @@ def state_from_stat(path: str, st: os.stat_result) -> FileState:
         except OSError:
             target = None
     return FileState(
-        path=path,
-        type=kind,
-        size=st.st_size,
-        mode=stat.S_IMODE(st.st_mode),
-        uid=st.st_uid,
-        gid=st.st_gid,
-        inode=st.st_ino,
-        device=st.st_dev,
-        mtime_ns=st.st_mtime_ns,
-        ctime_ns=st.st_ctime_ns,
-        target_path=target,
+        path, kind, st.st_size, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_ino, st.st_dev,
+        st.st_mtime_ns, st.st_ctime_ns, sha256, hash_skipped_reason, marking, target,
+    )  # fmt: skip
+
+
+def unchanged_file(known: FileState | None, st: os.stat_result) -> bool:
+    """Whether the regular file ``st`` describes certainly has the content ``known`` was hashed from
+    (checked on the ``lstat`` result, before any state is built)."""
+    return (
+        known is not None
+        and known.type == "file"
+        and known.size == st.st_size
+        and known.mtime_ns == st.st_mtime_ns
+        and known.ctime_ns == st.st_ctime_ns
+        and known.inode == st.st_ino
+        and known.device == st.st_dev
     )

@@ -110,3 +110,19 @@ async def drain_task(loop: DeliveryLoop, task: asyncio.Task[None]) -> None:
 def test_backoff_doubles_up_to_its_maximum() -> None:
     backoff = Backoff(initial_s=0.5, maximum_s=4)
     assert [backoff.after(n) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
+
+
+async def test_acknowledged_rows_are_deleted_even_when_stopped_during_the_linger(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    await spool.append([Item() for _ in range(3)])
+    publisher = RecordingPublisher()
+    loop = DeliveryLoop(spool, publisher, Counters(), batch_size=10, backoff=FAST, linger_s=60)
+    task = asyncio.create_task(loop.run())
+    await eventually(lambda: len(publisher.delivered) == 3)
+    assert spool.stats.depth == 3  # deleted with the next read, after the linger
+
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    assert spool.stats.depth == 0
+    assert await spool.read(10) == []

@@ -12,6 +12,7 @@ from event_contract.signing import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     KeyFormatError,
+    Signer,
     decode_key,
     encode_key,
     generate_key,
@@ -56,6 +57,16 @@ def test_headers_name_the_key_and_the_first_header_wins() -> None:
     forged = [*headers, (SIGNATURE_HEADER, b"AAAA")]
     assert header_value(forged, SIGNATURE_HEADER) == sign(key, b"value")
     assert header_value([], SIGNATURE_HEADER) is None
+
+
+@pytest.mark.parametrize("key", [generate_key(), b"", b"short", bytes(range(64)), bytes(range(65)) * 3])
+@pytest.mark.parametrize("value", [b"", b"x", b'{"event":{"sequence":7}}' * 40, bytes(range(256)) * 9])
+def test_the_signer_gives_the_headers_signature_headers_gives(key: bytes, value: bytes) -> None:
+    signer = Signer(key, key_id(key))
+
+    assert signer.headers(value) == signature_headers(key, key_id(key), value)
+    assert signer.headers(value) == signer.headers(value), "the keyed states are copied, not consumed"
+    assert verify(key, value, header_value(signer.headers(value), SIGNATURE_HEADER) or b"")
 
 
 def test_the_agent_key_is_created_once_private_and_registered(tmp_path: Path) -> None:

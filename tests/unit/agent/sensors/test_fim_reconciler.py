@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.config_types import FileIntegrityConfig
-from agent.sensors.file_integrity.baseline import BaselineStore
-from agent.sensors.file_integrity.content import ContentPolicy, marking_in
+from agent.sensors.file_integrity import scanner as scanner_module
+from agent.sensors.file_integrity.baseline import BaselineStore, BaselineWriter
+from agent.sensors.file_integrity.content import Content, ContentPolicy, marking_in, read_contents
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import ScanAborted, Scanner
 from agent.sensors.file_integrity.selection import PathSelection
+from agent.sensors.file_integrity.state import FileState
 from tests.unit.agent.sensors.contract_helpers import as_event
 
 
@@ -212,6 +214,45 @@ def test_an_event_inside_an_excluded_directory_is_ignored(watched: Path, tmp_pat
         reconciler.full_scan()
         (watched / "cache" / "deep" / "page.html").write_text("x")
         assert reconciler.reconcile({str(watched / "cache" / "deep" / "page.html")}) == []
+    finally:
+        scanner.close()
+        baseline.close()
+
+
+def test_a_scan_aborted_after_storing_some_states_leaves_the_baseline_as_before(
+    watched: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Enough files for several pool tasks, whose states are written while later tasks are hashed.
+    for index in range(3 * scanner_module._TASK_MAX_FILES):
+        (watched / f"file{index:04d}.txt").write_text("old")
+    reconciler, baseline, scanner = make_reconciler(watched, tmp_path / "state", workers=2)
+    try:
+        reconciler.full_scan()
+        stored_before = baseline.all()
+        for index in range(3 * scanner_module._TASK_MAX_FILES):
+            (watched / f"file{index:04d}.txt").write_text("new content")
+        tasks: list[int] = []
+
+        def abort_at_the_last_task(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
+            tasks.append(len(files))
+            if len(tasks) == 3:
+                scanner.abort()
+            return read_contents(files, policy)
+
+        monkeypatch.setattr(scanner_module, "read_contents", abort_at_the_last_task)
+        written: list[FileState] = []
+        real_upsert = BaselineWriter.upsert
+
+        def recording_upsert(self: BaselineWriter, states: Iterable[FileState]) -> None:
+            states = list(states)
+            written.extend(states)
+            real_upsert(self, states)
+
+        monkeypatch.setattr(BaselineWriter, "upsert", recording_upsert)
+        with pytest.raises(ScanAborted):
+            reconciler.full_scan()
+        assert any(state.size == len("new content") for state in written)  # stored before the stop
+        assert baseline.all() == stored_before
     finally:
         scanner.close()
         baseline.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.detection.event_view import EventView
-from collector.detection.requirements import NEVER, UNKNOWN, all_of, any_of, literal_clause
+from collector.detection.requirements import CONTAINS, NEVER, UNKNOWN, all_of, any_of, literal_clause
 from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text, titles
 
 WORDS = ["curl", "wget", "/tmp/", "/bin/sh", "base64", "-d", "nc", "python", "-c", "/dev/tcp", "x", "AAAA"]
@@ -68,10 +68,10 @@ def test_requirement_algebra() -> None:
     assert literal_clause("f", ["a", ""]) == UNKNOWN  # an empty literal rules nothing out
     assert all_of([curl, tmp]) == (*tmp, *curl)  # longer literal ranks first
     assert any_of([curl, UNKNOWN]) == UNKNOWN
-    assert any_of([curl, tmp]) == (frozenset({("f", "curl"), ("f", "/tmp/")}),)
+    assert any_of([curl, tmp]) == (frozenset({("f", "curl", CONTAINS), ("f", "/tmp/", CONTAINS)}),)
     assert any_of([all_of([curl, tmp]), literal_clause("g", ["nc"])]) == (
-        frozenset({("f", "/tmp/"), ("g", "nc")}),
-        frozenset({("f", "curl"), ("g", "nc")}),
+        frozenset({("f", "/tmp/", CONTAINS), ("g", "nc", CONTAINS)}),
+        frozenset({("f", "curl", CONTAINS), ("g", "nc", CONTAINS)}),
     )
     assert any_of([]) == NEVER
     assert all_of([NEVER, curl])[0] == frozenset()  # an unsatisfiable clause is the most selective

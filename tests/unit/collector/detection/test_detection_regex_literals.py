@@ -8,28 +8,52 @@ import random
 import pytest
 
 from collector.detection.regex import compile_re2
-from collector.detection.regex_literals import required_literal
+from collector.detection.regex_literals import required_literal, required_runs
 
 
 @pytest.mark.parametrize(
-    ("pattern", "literal"),
+    ("pattern", "literals"),
     [
-        (r"\\cmd\.exe$", "\\cmd.exe"),
-        (r"(?i)PowerShell.+-enc", "power"),  # under (?i) runs stop at "s" (U+017F folds with it)
-        (r"Invoke-Expression", "invoke-expression"),  # case-sensitive: still compared lower-cased
-        (r"nc\s+-e\s+/bin/bash", "/bin/bash"),
-        (r"a(bc)?def", "def"),  # an optional group is not mandatory
-        (r"curl|wget", ""),  # top-level alternation: no single necessary literal
-        (r"x{,3}yz", "yz"),  # RE2 reads "x{,3}" literally, Python as a repeat: the shorter answer is safe
-        (r"[[:alpha:]]abc", ""),  # POSIX classes: Python would misread the closing bracket
-        (r"\pLabc", ""),  # RE2-only syntax Python cannot parse: no literal
-        (r"(?x) a b", ""),
-        (r"caf\xe9latte", "latte"),  # non-ASCII characters cut runs
-        (".*", ""),
+        (r"\\cmd\.exe$", ("\\cmd.exe",)),
+        (r"(?i)PowerShell.+-enc", ("power",)),  # under (?i) runs stop at "s" (U+017F folds with it)
+        (r"Invoke-Expression", ("invoke-expression",)),  # case-sensitive: still compared lower-cased
+        (r"nc\s+-e\s+/bin/bash", ("/bin/bash",)),
+        (r"a(bc)?def", ("def",)),  # an optional group is not mandatory
+        (r"curl|wget", ("curl", "wget")),  # top-level alternation: one of its branches
+        (r"-(W|R)\s?(\s|'|\")[0-9a-f]{2}", ("-r", "-w")),  # a group of single characters: a class
+        (r"\\(cmd|power)\.exe", ("\\cmd.exe", "\\power.exe")),  # a run goes on through the group
+        (r"(?:ab|c\d)xyz", ("xyz",)),  # a branch with a category is not literal
+        (r"[xy]ab", ("xab", "yab")),
+        (r"[a-c]abcd", ("abcd",)),  # ranges are not expanded
+        (r"[^x]abcd", ("abcd",)),
+        (r"(?i:G)oo", ("oo",)),  # a group that changes flags is not followed
+        (r"(?i)[ks]ab", ("ab",)),  # "s" under (?i), in a class too
+        (r"[abcdefghijklmnopq]zz", ("zz",)),  # more than 16 alternatives cut the run
+        (r"x{,3}yz", ("yz",)),  # RE2 reads "x{,3}" literally, Python as a repeat: the shorter answer is safe
+        (r"[[:alpha:]]abc", ()),  # POSIX classes: Python would misread the closing bracket
+        (r"\pLabc", ()),  # RE2-only syntax Python cannot parse: no literal
+        (r"(?x) a b", ()),
+        (r"caf\xe9latte", ("latte",)),  # non-ASCII characters cut runs
+        (r"(a|)bc", ("abc", "bc")),
+        (".*", ()),
     ],
 )
-def test_required_literal(pattern: str, literal: str) -> None:
-    assert required_literal(pattern) == literal
+def test_required_literal(pattern: str, literals: tuple[str, ...]) -> None:
+    assert required_literal(pattern) == literals
+
+
+def test_every_mandatory_run_is_required() -> None:
+    pattern = r"(?i)(?:set).*&&\s?set.*(?:environment|invoke|\$\{?input).*&&.*\""
+    assert required_runs(pattern) == [("et",), ("&&",), ("et",), ("&&",), ('"',)]
+    assert required_runs(r"\\[a-z0-9]{1,32}\.[a-z]{1,6}\.") == [("\\",), (".",), (".",)]
+    assert required_runs(r"a?b*") == []
+
+
+def test_alternatives_are_bounded() -> None:
+    # 16 four-letter alternatives; the fifth group would double them past the bound, so the run stops
+    literals = required_literal("(a|b)(c|d)(e|f)(g|h)(i|j)")
+    assert len(literals) == 16
+    assert {len(literal) for literal in literals} == {4}
 
 
 # (regex atom, texts it matches); under (?i) the texts of letters also take other cases, including
@@ -46,6 +70,11 @@ ATOMS: list[tuple[str, list[str]]] = [
     (".", ["q", "é", "-"]),
     ("\\d", ["7"]),
     ("e|f", ["e", "f"]),
+    ("(?:ab|cd)", ["ab", "cd"]),
+    ("[WR]", ["W", "R"]),
+    ("(x|yz)", ["x", "yz"]),
+    ("(k|)", ["k", ""]),
+    ("[sk]", ["s", "k"]),
     ("(?i:g)", ["g", "G"]),
     ("\\\\", ["\\"]),
     ("-", ["-"]),
@@ -62,7 +91,7 @@ def test_literals_hold_for_every_generated_match() -> None:
         folded = rnd.random() < 0.5
         chosen = [rnd.choice(ATOMS) for _ in range(rnd.randint(1, 7))]
         pattern = ("(?i)" if folded else "") + "".join(atom for atom, _ in chosen)
-        literal = required_literal(pattern)
+        runs = required_runs(pattern)
         regex = compile_re2(pattern)
         for _ in range(5):
             body = "".join(rnd.choice(texts) for _, texts in chosen)
@@ -71,5 +100,7 @@ def test_literals_hold_for_every_generated_match() -> None:
             text = rnd.choice(["", "Zz ", "é"]) + body + rnd.choice(["", " zZ"])
             if regex.search(text):
                 checked += 1
-                assert literal in text.lower(), (pattern, literal, text)
+                lowered = text.lower()
+                for run in runs:  # each run holds: the pre-filter may require all of them
+                    assert any(literal in lowered for literal in run), (pattern, runs, text)
     assert checked > 1500  # the built texts do match: the assertion above ran
