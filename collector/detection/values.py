@@ -193,6 +193,7 @@ def _number_equals(ref: FieldRef, number: int | float) -> Matcher:
 
 def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:
     other = FieldRef(value.field)
+    mine_name, theirs_name = ref.dotted, other.dotted
     if value.starts_with and value.ends_with:
         test: Callable[[str, str], bool] = lambda mine, theirs: theirs in mine  # noqa: E731
     elif value.starts_with:
@@ -200,7 +201,25 @@ def _field_reference(ref: FieldRef, value: SigmaFieldReference) -> Matcher:
     elif value.ends_with:
         test = str.endswith
     else:
-        test = str.__eq__
+        # Plain equality (``Image|fieldref: ParentImage``) runs on every event of its route when the rule
+        # has no literal: the pre-filter's lowered texts are read without a call, the test runs in C.
+
+        def equal(view: EventView) -> bool:
+            known = view.lowered_texts
+            mine = known.get(mine_name)
+            if mine is None:
+                mine = view.lowered(ref)
+            if not mine:
+                return False
+            theirs = known.get(theirs_name)
+            if theirs is None:
+                theirs = view.lowered(other)
+            for text in mine:  # noqa: SIM110 (a generator costs a frame per call on this hot path)
+                if text in theirs:
+                    return True
+            return False
+
+        return equal
 
     def compares(view: EventView) -> bool:
         return any(test(mine, theirs) for mine in view.lowered(ref) for theirs in view.lowered(other))

@@ -13,6 +13,7 @@ from tests.unit.collector.detection.detection_helpers import (
     process_event,
     rule_text,
     single_rule,
+    titles,
 )
 
 
@@ -204,6 +205,33 @@ def test_fieldref(tmp_path: Path) -> None:
     assert hit(engine, executable="/usr/bin/Bash", parent={"executable": "/usr/bin/bash"})
     assert not hit(engine, executable="/usr/bin/bash", parent={"executable": "/usr/bin/sshd"})
     assert not hit(engine, executable="/usr/bin/bash")
+
+
+@pytest.mark.parametrize("prefiltered", [False, True])
+def test_fieldref_equality_reads_lowered_texts_whoever_computed_them(
+    tmp_path: Path, prefiltered: bool
+) -> None:
+    """The equality test reads the pre-filter's lowered texts when a literal rule on the same route
+    scanned those fields (``prefiltered``), and computes them itself otherwise; lists match on any
+    element, and an absent field on either side never matches."""
+    same = rule_text("sel:\n  process.executable|fieldref: process.parent.executable\ncondition: sel")
+    rules = [same]
+    if prefiltered:
+        literal = "a:\n  process.executable|contains: zz\nb:\n  process.parent.executable|contains: zz\n"
+        rules.append(rule_text(literal + "condition: a or b", title="literal rule"))
+    engine = engine_for(tmp_path, *rules)
+    assert engine.errors == []
+
+    def same_image(**process: object) -> bool:
+        return "test rule" in titles(engine, process_event(**process))
+
+    assert same_image(executable="/usr/bin/ZZ", parent={"executable": "/usr/bin/zz"})
+    assert same_image(executable=["/bin/a", "/bin/b"], parent={"executable": ["/bin/c", "/BIN/B"]})
+    assert not same_image(executable=["/bin/a", "/bin/b"], parent={"executable": "/bin/c"})
+    assert not same_image(executable="/bin/zz", parent={"executable": "/bin/zz2"})
+    assert not same_image(parent={"executable": "/bin/zz"})
+    assert not same_image(executable="/bin/zz", parent={})
+    assert not same_image(executable=None, parent={"executable": None})
 
 
 def test_fieldref_with_contains(tmp_path: Path) -> None:
