@@ -78,6 +78,19 @@ def test_re_is_a_search_not_a_full_match(tmp_path: Path) -> None:
     assert hit(engine, command_line="echo aGk= | base64  -d | sh")
 
 
+def test_re_without_literals_still_matches_texts_at_its_minimum_length(tmp_path: Path) -> None:
+    """Texts shorter than any match skip the RE2 call; texts of exactly the minimum length, longer
+    ones, list elements and non-ASCII texts are still searched."""
+    engine = single_rule(
+        tmp_path, "sel:\n  process.command_line|re: '\\s[0-9a-f]{6}\\s[0-9]{2}'\ncondition: sel"
+    )
+    assert hit(engine, command_line=" abc123 45")  # exactly 10 characters, the minimum
+    assert hit(engine, command_line="run x abc123 45 now")
+    assert not hit(engine, command_line=" abc123 4")  # 9: shorter than any match
+    assert hit(engine, command_line=["short", "é\tabc123\t45"])  # one element long enough, not ASCII
+    assert not hit(engine, command_line=["short", "ééééééééééé"])
+
+
 def test_regex_rejected_by_re2_is_a_load_error_and_others_load(tmp_path: Path) -> None:
     bad = rule_text("sel:\n  process.command_line|re: '(?<=x)y'\ncondition: sel", title="bad")
     good = rule_text("sel:\n  process.name: ok\ncondition: sel", title="good")
