@@ -13,6 +13,7 @@ from tests.unit.collector.detection.detection_helpers import (
     process_event,
     rule_text,
     single_rule,
+    titles,
 )
 
 
@@ -75,6 +76,19 @@ def test_re_with_flags(tmp_path: Path, flags: str, text: str, expected: bool) ->
 def test_re_is_a_search_not_a_full_match(tmp_path: Path) -> None:
     engine = single_rule(tmp_path, "sel:\n  process.command_line|re: 'base64 +-d'\ncondition: sel")
     assert hit(engine, command_line="echo aGk= | base64  -d | sh")
+
+
+def test_re_without_literals_still_matches_texts_at_its_minimum_length(tmp_path: Path) -> None:
+    """Texts shorter than any match skip the RE2 call; texts of exactly the minimum length, longer
+    ones, list elements and non-ASCII texts are still searched."""
+    engine = single_rule(
+        tmp_path, "sel:\n  process.command_line|re: '\\s[0-9a-f]{6}\\s[0-9]{2}'\ncondition: sel"
+    )
+    assert hit(engine, command_line=" abc123 45")  # exactly 10 characters, the minimum
+    assert hit(engine, command_line="run x abc123 45 now")
+    assert not hit(engine, command_line=" abc123 4")  # 9: shorter than any match
+    assert hit(engine, command_line=["short", "é\tabc123\t45"])  # one element long enough, not ASCII
+    assert not hit(engine, command_line=["short", "ééééééééééé"])
 
 
 def test_regex_rejected_by_re2_is_a_load_error_and_others_load(tmp_path: Path) -> None:
@@ -204,6 +218,33 @@ def test_fieldref(tmp_path: Path) -> None:
     assert hit(engine, executable="/usr/bin/Bash", parent={"executable": "/usr/bin/bash"})
     assert not hit(engine, executable="/usr/bin/bash", parent={"executable": "/usr/bin/sshd"})
     assert not hit(engine, executable="/usr/bin/bash")
+
+
+@pytest.mark.parametrize("prefiltered", [False, True])
+def test_fieldref_equality_reads_lowered_texts_whoever_computed_them(
+    tmp_path: Path, prefiltered: bool
+) -> None:
+    """The equality test reads the pre-filter's lowered texts when a literal rule on the same route
+    scanned those fields (``prefiltered``), and computes them itself otherwise; lists match on any
+    element, and an absent field on either side never matches."""
+    same = rule_text("sel:\n  process.executable|fieldref: process.parent.executable\ncondition: sel")
+    rules = [same]
+    if prefiltered:
+        literal = "a:\n  process.executable|contains: zz\nb:\n  process.parent.executable|contains: zz\n"
+        rules.append(rule_text(literal + "condition: a or b", title="literal rule"))
+    engine = engine_for(tmp_path, *rules)
+    assert engine.errors == []
+
+    def same_image(**process: object) -> bool:
+        return "test rule" in titles(engine, process_event(**process))
+
+    assert same_image(executable="/usr/bin/ZZ", parent={"executable": "/usr/bin/zz"})
+    assert same_image(executable=["/bin/a", "/bin/b"], parent={"executable": ["/bin/c", "/BIN/B"]})
+    assert not same_image(executable=["/bin/a", "/bin/b"], parent={"executable": "/bin/c"})
+    assert not same_image(executable="/bin/zz", parent={"executable": "/bin/zz2"})
+    assert not same_image(parent={"executable": "/bin/zz"})
+    assert not same_image(executable="/bin/zz", parent={})
+    assert not same_image(executable=None, parent={"executable": None})
 
 
 def test_fieldref_with_contains(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from collector.detection.regex import compile_re2
-from collector.detection.regex_literals import required_literal, required_runs
+from collector.detection.regex_literals import minimum_length, required_literal, required_runs
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,35 @@ def test_literals_hold_for_every_generated_match() -> None:
                 for run in runs:  # each run holds: the pre-filter may require all of them
                     assert any(literal in lowered for literal in run), (pattern, runs, text)
     assert checked > 1500  # the built texts do match: the assertion above ran
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shortest"),
+    [
+        (r"\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}", 82),
+        (r"(?i)ab{2,}c|xy", 2),  # an alternation: its shortest branch
+        (r"a(bc)?d", 2),
+        (r"^\bx$", 1),  # anchors and boundaries span nothing
+        (r"a{,3}", 0),  # RE2 reads "{,3}" as literal text: Python's bound (0) stays below RE2's (4)
+        (r"[[:alpha:]]{5}", 0),  # POSIX classes are refused, as for literals
+        (r"\pL{5}", 0),  # RE2-only syntax: Python's parser fails, no bound
+        (r"(?x) a b c", 0),  # verbose patterns are refused
+        (r"x*", 0),
+    ],
+)
+def test_minimum_length(pattern: str, shortest: int) -> None:
+    assert minimum_length(pattern) == shortest
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_minimum_length_never_exceeds_a_match(seed: int) -> None:
+    """RE2 finds no match shorter than the bound, on texts of every length around it."""
+    rnd = random.Random(seed)
+    patterns = [r"[0-9a-f]{4}\s\d{2}", r"(ab|c)+d?e", r"x.{3,}y|zz", r"(?i)[a-c]{2}[^x]", r"a{,3}b"]
+    for pattern in patterns:
+        bound = minimum_length(pattern)
+        regex = compile_re2(f"^(?:{pattern})$")
+        for _ in range(400):
+            text = "".join(rnd.choice("abcdexyz0129 ") for _ in range(rnd.randint(0, bound + 3)))
+            if regex.search(text):
+                assert len(text) >= bound, (pattern, text)
