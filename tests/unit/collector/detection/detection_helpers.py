@@ -40,6 +40,13 @@ def engine_for(
     return DetectionEngine.from_paths([directory], pipeline, routing=routing)
 
 
+def engine_for_titled(tmp_path: Path, detections: dict[str, str]) -> DetectionEngine:
+    """One process-creation rule per ``title: detection`` entry, every one of which must load."""
+    engine = engine_for(tmp_path, *(rule_text(body, title=title) for title, body in detections.items()))
+    assert engine.errors == []
+    return engine
+
+
 def process_event(**process: Any) -> dict[str, Any]:
     """A canhgac.process exec event; keyword arguments are process.* fields (nested dicts allowed)."""
     event: dict[str, Any] = {

@@ -13,7 +13,12 @@ from collector.detection import DetectionEngine
 from collector.detection.event_view import EventView
 from collector.detection.prefilter import RouteIndex
 from collector.detection.requirements import CONTAINS, EQUALS
-from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text
+from tests.unit.collector.detection.detection_helpers import (
+    engine_for,
+    engine_for_titled,
+    process_event,
+    rule_text,
+)
 
 RULES = {
     "exact": "sel:\n  process.name: CURL\ncondition: sel",
@@ -30,10 +35,7 @@ RULES = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> DetectionEngine:
-    texts = [rule_text(detection, title=title) for title, detection in RULES.items()]
-    built = engine_for(tmp_path_factory.mktemp("equals"), *texts)
-    assert built.errors == []
-    return built
+    return engine_for_titled(tmp_path_factory.mktemp("equals"), RULES)
 
 
 def _matched(engine: DetectionEngine, event: dict[str, Any]) -> list[str]:

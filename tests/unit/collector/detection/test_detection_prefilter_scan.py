@@ -12,7 +12,7 @@ import pytest
 from collector.detection import DetectionEngine
 from collector.detection.event_view import EventView
 from collector.detection.prefilter import RouteIndex
-from tests.unit.collector.detection.detection_helpers import engine_for, rule_text
+from tests.unit.collector.detection.detection_helpers import engine_for, engine_for_titled, rule_text
 
 # Enough literals on process.command_line that the field gets an automaton, short ones enough for bulk scans.
 COMMAND_WORDS = {"backtick": "`", "caret": "^", "pipe": "|", "curl": "curl", "wget": "wget"}
@@ -33,10 +33,7 @@ RULES |= {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> DetectionEngine:
-    texts = [rule_text(detection, title=title) for title, detection in RULES.items()]
-    built = engine_for(tmp_path_factory.mktemp("scan"), *texts)
-    assert built.errors == []
-    return built
+    return engine_for_titled(tmp_path_factory.mktemp("scan"), RULES)
 
 
 def _exec(**fields: Any) -> dict[str, Any]:
