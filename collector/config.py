@@ -21,10 +21,17 @@ from pydantic import (
     model_validator,
 )
 
+from collector.sinks.base import RetainedFamily
 from event_contract import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from event_contract.kafka_security import KafkaSecurity
 
 DEFAULT_CONFIG_PATH = Path("/etc/canhgac/collector.yaml")
+
+
+def _default_retention() -> dict[RetainedFamily, int]:
+    return {"events": 90, "alerts": 730, "audit": 1825}
+
+
 ENV_PREFIX = "CANHGAC_COLLECTOR__"
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 # Secrets set from the environment are taken as they are (YAML would read "123" or "no" as a number or bool).
@@ -63,8 +70,9 @@ class ElasticsearchSettings(Section):
     ca_certs: Path | None = None
     verify_certs: bool = True
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
-    retention_days: dict[str, Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: {"events": 90, "alerts": 730, "audit": 1825}
+    # Any family left out is kept for ever; a misspelt one is refused rather than silently never applied.
+    retention_days: dict[RetainedFamily, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=_default_retention
     )
 
     @model_validator(mode="after")

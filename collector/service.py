@@ -339,7 +339,5 @@ class Collector:
 
     async def expire(self, sink: ElasticsearchSink) -> None:
         now = datetime.now(UTC)
-        for family in ("events", "alerts"):
-            days = self.settings.elasticsearch.retention_days.get(family)
-            if days:
-                await sink.delete_expired(family, timedelta(days=days), now)
+        for family, days in self.settings.elasticsearch.retention_days.items():
+            await sink.delete_expired(family, timedelta(days=days), now)

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 Family = Literal["events", "alerts"]
+# Monthly index families the collector deletes past their retention (the audit trail is the store's).
+RetainedFamily = Literal["events", "alerts", "audit"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import orjson
 from elasticsearch import AsyncElasticsearch, TransportError
 from elasticsearch import ConnectionError as EsConnectionError
 
-from collector.sinks.base import Document, Family, SinkUnavailable, WriteReport
+from collector.sinks.base import Document, RetainedFamily, SinkUnavailable, WriteReport
 from collector.sinks.mappings import alerts_mapping, events_mapping
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class ElasticsearchSink:
     async def close(self) -> None:
         await self._client.close()
 
-    async def delete_expired(self, family: Family, retention: timedelta, now: datetime) -> list[str]:
+    async def delete_expired(self, family: RetainedFamily, retention: timedelta, now: datetime) -> list[str]:
         """Retention without ILM: drop monthly indices whose whole month is older than ``retention``."""
         names = await self._client.indices.get(index=f"{self._prefix}{family}-*", expand_wildcards="open")
         expired = []

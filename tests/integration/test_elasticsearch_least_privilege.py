@@ -89,6 +89,12 @@ async def test_the_collector_role_suffices_for_the_sink_and_the_pipeline_store(
 
         expired = await sink.delete_expired("events", timedelta(days=90), now)  # retention
         assert expired == [f"{prefix}events-{old['@timestamp'][:7].replace('-', '.')}"]
+        six_years_ago = now - timedelta(days=6 * 365)
+        await store.append_audit(
+            {"@timestamp": six_years_ago.isoformat(), "event": {"id": "audit-lp-old", "action": "old"}}
+        )
+        expired = await sink.delete_expired("audit", timedelta(days=1825), now)
+        assert expired == [store.names.audit_index(six_years_ago)]
 
         await admin.indices.refresh(index=f"{prefix}*")
         found = await admin.search(index=f"{prefix}incidents", size=10)

@@ -34,6 +34,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("api: {port: http}", "api.port: Input should be a valid integer"),
         ("- a list", "expected a mapping"),
         ("kafka: [", "not valid YAML"),
+        (
+            "elasticsearch: {retention_days: {event: 30}}",
+            "elasticsearch.retention_days.event.[key]: Input should be 'events', 'alerts' or 'audit'",
+        ),
     ],
 )
 def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
