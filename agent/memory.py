@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
+import sys
 
 # glibc's mallopt parameter for the number of malloc arenas (<malloc.h>).
 _M_ARENA_MAX = -8
@@ -38,3 +40,27 @@ def release_free_memory() -> bool:
         return False
     _malloc_trim(0)
     return True
+
+
+def restart_with_system_malloc() -> None:
+    """Replace this process (same pid, arguments and environment) with one whose Python objects come
+    from the C library's malloc instead of CPython's own small-object allocator (``PYTHONMALLOC=malloc``,
+    which takes effect only at interpreter start). Returns without doing so when ``PYTHONMALLOC`` is
+    already set (the operator's choice, or this restart done), when the interpreter ignores the
+    environment (``-E``, ``-I``) or when there is no ``malloc_trim`` to give memory back.
+
+    CPython's allocator keeps its objects in 1 MiB arenas and returns an arena to the OS only once all
+    of it is free. A FIM scan over 10,000 files needs ~10 arenas more than the idle agent; afterwards a
+    few long-lived objects created meanwhile (log records, Kafka buffers) keep each of them, ~10 MiB of
+    the idle agent's RSS, and :func:`release_free_memory` cannot touch them. Under glibc's malloc the
+    freed objects are ordinary free chunks, which ``malloc_trim`` hands back. The cost is CPU per
+    allocation: docs/agent.md, "Memory", has both figures."""
+    if "PYTHONMALLOC" in os.environ or sys.flags.ignore_environment or _malloc_trim is None:
+        return
+    if not sys.executable or not sys.orig_argv:
+        return
+    os.environ["PYTHONMALLOC"] = "malloc"
+    try:
+        os.execv(sys.executable, sys.orig_argv)  # noqa: S606 (the interpreter's own command line)
+    except OSError:  # carry on as started rather than fail over an optimisation
+        del os.environ["PYTHONMALLOC"]

@@ -143,6 +143,9 @@ def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float)
             "--report",
         ],
         cwd=REPO,
+        # The allocator `canhgac-agent run` restarts on (agent.memory.restart_with_system_malloc); the
+        # harness does not go through the command, so it is given the same one here.
+        env={**os.environ, "PYTHONMALLOC": "malloc"},
         capture_output=True,
         text=True,
         timeout=300,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 
 import pytest
 
+from agent.cli import EXIT_CONFIG_ERROR
 from agent.memory import release_free_memory, use_one_malloc_arena
 
 # Run apart, so that what the test runner itself allocates does not blur the figures.
@@ -57,3 +59,46 @@ def test_release_collects_reference_cycles() -> None:
 
 def test_one_malloc_arena_is_accepted_by_glibc() -> None:
     assert use_one_malloc_arena()
+
+
+# What `canhgac-agent run` does first; reports, in each interpreter it runs in, the PYTHONMALLOC it was
+# given and whether CPython's small-object allocator is in use (its statistics name its threshold).
+_ENTRY = """
+import os, sys, tempfile
+with tempfile.TemporaryFile() as stats:  # the statistics go to file descriptor 2
+    saved = os.dup(2)
+    os.dup2(stats.fileno(), 2)
+    sys._debugmallocstats()
+    os.dup2(saved, 2)
+    stats.seek(0)
+    allocator = "pymalloc" if b"Small block threshold" in stats.read() else "malloc"
+print(os.environ.get("PYTHONMALLOC"), allocator)
+sys.stdout.flush()
+from agent.cli import main
+sys.exit(main())
+"""
+
+
+def _entry(*options: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    done = subprocess.run(
+        [sys.executable, *options, "-c", _ENTRY, "run", "--config", "/nonexistent/agent.yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    return done.returncode, done.stdout.splitlines()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_run_restarts_once_on_the_c_librarys_malloc_then_goes_on() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONMALLOC"}
+    returncode, lines = _entry(env=environment)
+    assert lines == ["None pymalloc", "malloc malloc"]
+    assert returncode == EXIT_CONFIG_ERROR  # the same run, in the restarted process
+
+
+def test_run_keeps_the_allocator_the_operator_chose() -> None:
+    returncode, lines = _entry(env={**os.environ, "PYTHONMALLOC": "pymalloc"})
+    assert lines == ["pymalloc pymalloc"]
+    assert returncode == EXIT_CONFIG_ERROR
