@@ -180,11 +180,7 @@ def measure_delivery(results: dict[str, float], kafka: KafkaAccess, work: Path) 
 
 
 def _on_agent_loop() -> float:
-    try:  # the agent runs on uvloop when it is installed
-        import uvloop
-    except ImportError:
-        return asyncio.run(_sensor_alone_cpu())
-    return uvloop.run(_sensor_alone_cpu())
+    return asyncio.run(_sensor_alone_cpu())  # the agent's loop (agent.service.run_event_loop)
 
 
 async def _sensor_alone_cpu() -> float:
