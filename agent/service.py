@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Sequence
@@ -14,6 +15,7 @@ from agent.config import AgentConfig, ConfigError
 from agent.counters import Counters
 from agent.enrollment import load_or_create_key
 from agent.identity import detect_identity
+from agent.memory import trim_periodically
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
 from agent.sensor_registry import build_sensor, configured_sensors
@@ -78,9 +80,13 @@ async def run_agent(
         from agent import metrics as metrics_endpoint  # only when enabled: it costs memory otherwise
 
         metrics = await metrics_endpoint.serve(runtime.health, config.metrics.host, config.metrics.port)
+    trimming = asyncio.create_task(trim_periodically(), name="memory-trim")
     try:
         await runtime.run(stop)
     finally:
+        trimming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trimming
         if metrics is not None:
             metrics.close()
 

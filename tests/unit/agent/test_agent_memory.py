@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import itertools
 import os
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import sys
 import pytest
 
 from agent.cli import EXIT_CONFIG_ERROR
-from agent.memory import release_free_memory, use_one_malloc_arena
+from agent.memory import release_free_memory, trim_free_memory, trim_periodically, use_one_malloc_arena
 
 # Run apart, so that what the test runner itself allocates does not blur the figures.
 _FRAGMENTED_HEAP = """
@@ -102,3 +104,22 @@ def test_run_keeps_the_allocator_the_operator_chose() -> None:
     returncode, lines = _entry(env={**os.environ, "PYTHONMALLOC": "pymalloc"})
     assert lines == ["pymalloc pymalloc"]
     assert returncode == EXIT_CONFIG_ERROR
+
+
+async def test_the_heap_is_trimmed_every_interval_until_cancelled() -> None:
+    trims: list[float] = []
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(trim_periodically(0.05, lambda: trims.append(loop.time())))
+    await asyncio.sleep(0.28)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    count = len(trims)
+    await asyncio.sleep(0.1)
+    assert count >= 2
+    assert len(trims) == count  # nothing after the cancellation
+    assert all(later - earlier >= 0.045 for earlier, later in itertools.pairwise(trims))
+
+
+def test_a_trim_alone_is_accepted_by_glibc() -> None:
+    assert trim_free_memory()
