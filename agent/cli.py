@@ -22,6 +22,10 @@ EXIT_CONFIG_ERROR = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if argv is None and arguments.command == "run":  # the program itself, not a caller in-process
+        from agent.memory import restart_with_system_malloc
+
+        restart_with_system_malloc()  # returns only if it is not done: see why there
     try:
         config = load_config(arguments.config)
         from agent.service import check_sensors

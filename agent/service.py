@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Sequence
@@ -14,6 +15,7 @@ from agent.config import AgentConfig, ConfigError
 from agent.counters import Counters
 from agent.enrollment import load_or_create_key
 from agent.identity import detect_identity
+from agent.memory import trim_periodically
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
 from agent.sensor_registry import build_sensor, configured_sensors
@@ -78,18 +80,21 @@ async def run_agent(
         from agent import metrics as metrics_endpoint  # only when enabled: it costs memory otherwise
 
         metrics = await metrics_endpoint.serve(runtime.health, config.metrics.host, config.metrics.port)
+    trimming = asyncio.create_task(trim_periodically(), name="memory-trim")
     try:
         await runtime.run(stop)
     finally:
+        trimming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trimming
         if metrics is not None:
             metrics.close()
 
 
 def run_event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``main`` on uvloop when it is installed, else on the standard loop."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main())
-        return
-    uvloop.run(main())
+    """Run ``main`` on asyncio's own event loop.
+
+    Not uvloop: in alternating runs it made no measurable difference to the agent's CPU at 1,000
+    events/s nor to its throughput, and cost the idle agent ~2.6 MiB of RSS (its library and module);
+    docs/agent.md, "Memory", has the figures."""
+    asyncio.run(main())

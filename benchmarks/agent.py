@@ -2,7 +2,8 @@
 
 * Idle: a real agent (``python -m agent.cli run``, all sensors on, FIM over 10,000 files) after its
   baseline scan, idling ``IDLE_S`` seconds: RSS summed over the agent and its helper processes
-  (``agent_idle_rss_mib``; the agent alone: ``agent_idle_rss_mib_main``) and their CPU in % of one core.
+  (``agent_idle_rss_mib``; the agent alone: ``agent_idle_rss_mib_main``), their summed PSS, in which a
+  page they share is not counted once per process (``agent_idle_pss_mib``), and their CPU in % of one core.
 * FIM baseline: a first scan of 20,000 files / 1 GiB (page cache warm) in files/s and MB/s, as a share of
   this machine's in-memory SHA-256 rate (``hashlib``, this process, this run) and against ``aide --init``
   over the same tree with sha256 + stat attributes.
@@ -86,6 +87,7 @@ def measure_idle_agent(results: dict[str, float], kafka: KafkaAccess, work: Path
         agent.stop()
     _print("agent_idle_rss_mib", memory.total_mib, results, f"({memory.processes} processes)")
     _print("agent_idle_rss_mib_main", memory.main_mib, results)
+    _print("agent_idle_pss_mib", memory.pss_mib, results, "(shared pages divided among their processes)")
     # "Idle" on a shared host: the process sensor reports every other user's execs meanwhile.
     _print("agent_idle_cpu_percent", cpu, results, f"({during} events delivered meanwhile)")
     _print("agent_idle_events_delivered", during, results)
@@ -141,6 +143,9 @@ def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float)
             "--report",
         ],
         cwd=REPO,
+        # The allocator `canhgac-agent run` restarts on (agent.memory.restart_with_system_malloc); the
+        # harness does not go through the command, so it is given the same one here.
+        env={**os.environ, "PYTHONMALLOC": "malloc"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -175,11 +180,7 @@ def measure_delivery(results: dict[str, float], kafka: KafkaAccess, work: Path) 
 
 
 def _on_agent_loop() -> float:
-    try:  # the agent runs on uvloop when it is installed
-        import uvloop
-    except ImportError:
-        return asyncio.run(_sensor_alone_cpu())
-    return uvloop.run(_sensor_alone_cpu())
+    return asyncio.run(_sensor_alone_cpu())  # the agent's loop (agent.service.run_event_loop)
 
 
 async def _sensor_alone_cpu() -> float:

@@ -96,14 +96,25 @@ def cpu_seconds(root: int) -> float:
     return ticks / TICKS_PER_S
 
 
-def rss_mib(pid: int) -> float:
+def _kib_field(path: str, name: str) -> float:
+    """The ``name:`` line of a /proc file in kB, as MiB; 0 once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mib(pid: int) -> float:
+    return _kib_field(f"/proc/{pid}/status", "VmRSS:")
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size: each resident page divided by the number of processes mapping it (on
+    the whole host: libc and the interpreter's library are mapped by other processes too)."""
+    return _kib_field(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 @dataclass(frozen=True)
@@ -111,11 +122,19 @@ class TreeMemory:
     total_mib: float
     main_mib: float
     processes: int
+    pss_mib: float
+    """The tree's summed PSS: the pages the agent and its listener share (one interpreter, its
+    libraries) are not counted once per process as in ``total_mib``."""
 
 
 def tree_memory(root: int) -> TreeMemory:
     pids = descendants(root)
-    return TreeMemory(sum(rss_mib(pid) for pid in pids), rss_mib(root), len(pids))
+    return TreeMemory(
+        sum(rss_mib(pid) for pid in pids),
+        rss_mib(root),
+        len(pids),
+        sum(pss_mib(pid) for pid in pids),
+    )
 
 
 # --- the agent process ---------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ signed length, or -1 followed by an 8-byte length for payloads of 2 GiB and more
 from __future__ import annotations
 
 import marshal
-import socket
 import struct
+from _socket import socket  # not the socket module: see agent.sensors.process.connector
 
 from agent.sensors.process.record import Record, record_class
 
@@ -71,7 +71,7 @@ def frame(message: object) -> bytes:
 class Sender:
     """Sends messages over a blocking stream socket; raises ``OSError`` once the agent has gone."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket) -> None:
         self._sock = sock
 
     def send(self, message: object) -> None:

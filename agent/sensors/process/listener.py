@@ -8,7 +8,7 @@ is woken too late under CPU load unless it runs with a real-time priority. So th
 but recv, read /proc and send, at ``SCHED_FIFO`` when permitted; and as that is still not always
 in time (a VM's vCPU may be descheduled), it also follows fanotify exec opens (:mod:`exec_opens`) to
 know the program of a process that is already gone. Batches of ``Seen`` go to the agent as
-pickles over a private socketpair inherited from it; it exits when the agent goes away.
+``marshal`` data over a private socketpair inherited from it; it exits when the agent goes away.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import errno
 import os
 import select
-import socket
 import sys
+from _socket import socket  # not the socket module: see agent.sensors.process.connector
 
 from agent.sensors.process.channel import Sender
 from agent.sensors.process.connector import open_connector, parse
@@ -45,9 +45,7 @@ def _open_exec_opens() -> ExecOpens | None:
         return None  # no CAP_SYS_ADMIN or no fanotify: /proc alone, and Started says so
 
 
-def _receive(
-    sock: socket.socket, snapshotter: Snapshotter, exec_opens: ExecOpens | None
-) -> tuple[list[Seen], int]:
+def _receive(sock: socket, snapshotter: Snapshotter, exec_opens: ExecOpens | None) -> tuple[list[Seen], int]:
     """Everything queued on the connector socket, and how many overflows (ENOBUFS) were met."""
     batch: list[Seen] = []
     overflows = 0
@@ -98,7 +96,7 @@ def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool)
 
 def main(argv: list[str]) -> int:
     fd, buffer_bytes, priority, report_exits = (int(value) for value in argv)
-    channel = Sender(socket.socket(fileno=fd))
+    channel = Sender(socket(fileno=fd))
     # Not contextlib.suppress: contextlib (with what it imports) would add ~0.5 MiB to this process.
     try:  # noqa: SIM105
         serve(channel, buffer_bytes, priority, bool(report_exits))
