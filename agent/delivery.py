@@ -1,7 +1,7 @@
 """The loop that empties the spool into Kafka, oldest first, deleting only what was acknowledged.
 
-Guarantees: events leave in sequence order; a row is deleted only after Kafka acknowledged it and every
-row before it (acks=all); when Kafka is unreachable the rows stay and the loop retries with capped
+Guarantees: events leave in sequence order; an event is deleted only after Kafka acknowledged it and
+every event before it (acks=all); when Kafka is unreachable the events stay and the loop retries with capped
 exponential backoff, so capture continues into the spool and delivery resumes, in order, on return.
 
 Delivery is at-least-once: if the process dies after Kafka acknowledged a batch but before the delete
@@ -44,8 +44,8 @@ class Backoff:
 
 class DeliveryLoop:
     """Spool → publisher. Lifecycle: ``run()`` until cancelled, or until ``drain()`` was requested and
-    the spool is empty. ``wake()`` (after new rows are spooled) never blocks. The first rows after a
-    quiet spell are sent at once; after a read that emptied the spool the next waits ``linger_s`` to
+    the spool is empty. ``wake()`` (after new events are spooled) never blocks. The first events after a
+    quiet spell are sent at once; after a read that took all the spool held the next waits ``linger_s`` to
     fill."""
 
     def __init__(

@@ -24,35 +24,26 @@ A :class:`Spool` is not thread-safe; :class:`AsyncSpool` confines it to one work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from agent.spool_batches import (
     INSERT,
     SCHEMA,
     SCHEMA_VERSION,
     Batch,
-    SpooledEvent,
     batches_of,
     migrate_v1,
     read_batches,
 )
-
-__all__ = [
-    "SPOOL_FILE",
-    "AppendResult",
-    "AsyncSpool",
-    "CapPolicy",
-    "Spool",
-    "SpoolStats",
-    "Spoolable",
-    "SpooledEvent",
-]
+from agent.spool_batches import SpooledEvent as SpooledEvent  # delivery's unit, re-exported
 
 log = logging.getLogger(__name__)
 
@@ -336,13 +327,20 @@ class _Transaction:
 
 
 class AsyncSpool:
-    """The spool for the event loop: every call runs, in order, on one dedicated worker thread, so the
-    loop never waits on an fsync and the connection is never used from two threads."""
+    """The spool for the event loop: every call runs, in order, on one dedicated thread, so the loop never
+    waits on an fsync and the connection is never used from two threads.
+
+    A call goes to the thread on a queue and its outcome comes back by ``call_soon_threadsafe``: ~30 µs of
+    CPU per round trip on a small virtual machine, against ~85 µs through ``run_in_executor`` (an
+    executor's locks and work item, a concurrent future chained to the loop's); at 1,000 events/s there
+    are ~25 a second. A call whose caller was cancelled still runs, in its turn, as with an executor."""
 
     def __init__(self, spool: Spool) -> None:
         self._spool = spool
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
         self._stats = spool.stats()
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="spool", daemon=True)
+        self._thread.start()
 
     @property
     def stats(self) -> SpoolStats:
@@ -359,15 +357,40 @@ class AsyncSpool:
         return await self._run(self._spool.delete_through, sequence)
 
     async def close(self) -> None:
-        await self._run(self._spool.close)
-        self._worker.shutdown(wait=True)
+        try:
+            await self._run(self._spool.close)
+        finally:
+            self._calls.put(None)
+            self._thread.join()
 
     async def _run(self, call: Callable[..., T], *args: object) -> T:
-        def run_and_snapshot() -> T:
-            try:
-                return call(*args)
-            finally:
-                if call != self._spool.close:
-                    self._stats = self._spool.stats()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._calls.put((loop, future, call, args))
+        return await future
 
-        return await asyncio.get_running_loop().run_in_executor(self._worker, run_and_snapshot)
+    def _serve(self) -> None:
+        while (request := self._calls.get()) is not None:
+            loop, future, call, args = request
+            result: object = None
+            error: BaseException | None = None
+            try:
+                result = call(*args)
+            except BaseException as raised:  # handed to the caller, as an executor would
+                error = raised
+            if call != self._spool.close:
+                self._stats = self._spool.stats()
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for this any more
+                loop.call_soon_threadsafe(_settle, future, result, error)
+
+
+_Call = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[object, ...]]
+
+
+def _settle(future: asyncio.Future[Any], result: object, error: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

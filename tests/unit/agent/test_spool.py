@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from agent.spool import SPOOL_FILE, CapPolicy, Spool
+from agent.spool import SPOOL_FILE, AsyncSpool, CapPolicy, Spool
 
 
 @dataclass(frozen=True)
@@ -311,3 +313,32 @@ def test_a_spool_from_a_newer_agent_is_refused_with_the_reason(tmp_path: Path) -
 
     with pytest.raises(RuntimeError, match="newer agent"):
         open_spool(tmp_path)
+
+
+async def test_the_async_spool_runs_calls_in_order_hands_back_errors_and_stops_its_thread(
+    tmp_path: Path,
+) -> None:
+    spool = AsyncSpool(open_spool(tmp_path, max_rows=10**6))
+    first = asyncio.create_task(spool.append([Item(f"a{n}") for n in range(2000)]))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(spool.append([Item("b")]))
+    first.cancel()  # its write still happens, in its turn, as with an executor
+
+    assert (await second).first_sequence == 2001
+    assert spool.stats.depth == 2001
+    with pytest.raises(ValueError, match="negative"):
+        await spool.append([Negative()])
+    assert [row.sequence for row in await spool.read(3)] == [1, 2, 3]  # the spool goes on after an error
+    threads = {thread.name for thread in threading.enumerate()}
+    await spool.close()
+
+    assert "spool" in threads
+    assert spool._thread.is_alive() is False
+
+
+@dataclass(frozen=True)
+class Negative(Item):
+    name: str = "negative"
+
+    def render(self, sequence: int) -> bytes:
+        raise ValueError("negative")
