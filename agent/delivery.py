@@ -1,7 +1,7 @@
 """The loop that empties the spool into Kafka, oldest first, deleting only what was acknowledged.
 
-Guarantees: events leave in sequence order; a row is deleted only after Kafka acknowledged it and every
-row before it (acks=all); when Kafka is unreachable the rows stay and the loop retries with capped
+Guarantees: events leave in sequence order; an event is deleted only after Kafka acknowledged it and
+every event before it (acks=all); when Kafka is unreachable the events stay and the loop retries with capped
 exponential backoff, so capture continues into the spool and delivery resumes, in order, on return.
 
 Delivery is at-least-once: if the process dies after Kafka acknowledged a batch but before the delete
@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 
 
 LINGER_S = 0.2
-"""How long delivery waits after a partial batch before reading the next. A send round trip (read, send,
-acknowledgement, delete) wakes the event loop and the spool's thread six times or so, ~100 µs of CPU each
-on a small virtual machine: at a steady 1,000 events/s, 50 ms of linger cost ~4 % of a core, 200 ms ~2 %
-less. The price is up to 200 ms of added latency while events keep coming; the first rows after a quiet
-spell leave at once."""
+"""How long delivery waits after a read that took all the spool held before reading the next. A send
+round trip (read, send, acknowledgement, delete) wakes the event loop and the spool's thread six times
+or so, ~100 µs of CPU each on a small virtual machine: at a steady 1,000 events/s, 50 ms of linger cost
+~4 % of a core, 200 ms ~2 % less. The price is up to 200 ms of added latency while events keep coming;
+the first events after a quiet spell leave at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,9 @@ class Backoff:
 
 class DeliveryLoop:
     """Spool → publisher. Lifecycle: ``run()`` until cancelled, or until ``drain()`` was requested and
-    the spool is empty. ``wake()`` (after new rows are spooled) never blocks. The first rows after a
-    quiet spell are sent at once; after a partial batch the next waits ``linger_s`` to fill."""
+    the spool is empty. ``wake()`` (after new events are spooled) never blocks. The first events after a
+    quiet spell are sent at once; after a read that took all the spool held the next waits ``linger_s`` to
+    fill."""
 
     def __init__(
         self,
@@ -87,6 +88,7 @@ class DeliveryLoop:
             while True:
                 self._wake.clear()
                 batch = await self._spool.read(self._batch_size, delete_through=acknowledged)
+                took_all = self._spool.stats.depth <= len(batch)  # as of the read
                 acknowledged = None
                 if not batch:
                     if self._draining:
@@ -97,10 +99,11 @@ class DeliveryLoop:
                     await self._sleep_until_woken(self._backoff.after(self._failures), wakeable=False)
                     continue
                 acknowledged = await self._deliver(batch)
-                if len(batch) < self._batch_size and not self._draining:
-                    # Let the next batch fill: each round trip (send, ack, delete with its fsync, read) has
-                    # a fixed cost, several thread and event-loop wake-ups above all, that a trickle of
-                    # events would otherwise pay one by one.
+                if took_all and not self._draining:
+                    # The read took everything: let the next batch fill. Each round trip (send, ack, delete
+                    # with its fsync, read) has a fixed cost, several thread and event-loop wake-ups above
+                    # all, that a trickle of events would otherwise pay one by one. (A read returns whole
+                    # spool writes, so a batch short of ``batch_size`` does not mean nothing is waiting.)
                     await asyncio.sleep(self._linger_s)
         finally:
             if acknowledged is not None:

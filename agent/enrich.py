@@ -16,7 +16,6 @@ splices the sequence into those bytes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
 
@@ -74,38 +73,35 @@ class InvalidObservation(ValueError):
 
 _SEQUENCE_PLACEHOLDER = b'"sequence":0'
 """How ``event.sequence`` = 0 reads in the encoded event. Inside a JSON string every quote is escaped, so
-these bytes can only be the key itself; an event where they occur more than once (a ``sequence`` key in
-a free-form map too) is rendered the slow way."""
+these bytes can only be a key; an event where they occur more than once (a ``sequence`` key in a
+free-form map too) is rendered the slow way."""
 
 
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
+class PendingEvent(NamedTuple):
     """A validated, encoded event waiting for its sequence number (implements :class:`agent.spool.Spoolable`).
 
-    ``render`` gives the encoded event with ``event.sequence`` set to that number."""
+    ``render`` gives the encoded event with ``event.sequence`` set to that number. A tuple, not a frozen
+    dataclass: one is made per event, and a frozen dataclass sets each field through
+    ``object.__setattr__``."""
 
     key: bytes
     droppable: bool
-    _before: bytes
-    _after: bytes | None
-    """The encoded event around ``"sequence":0`` (``_before`` ends with ``"sequence":``); ``_after`` is
-    None when the placeholder was not found exactly once, and ``_before`` is then the whole event."""
+    encoded: bytes
+    """The event with ``event.sequence`` 0."""
+    spliceable: bool
+    """Whether the placeholder occurs exactly once, so that the number can be written in its place."""
 
     @classmethod
     def of(cls, encoded: bytes, key: bytes, droppable: bool) -> PendingEvent:
         """``encoded``: a contract event whose ``event.sequence`` is 0."""
-        at = encoded.find(_SEQUENCE_PLACEHOLDER)
-        if at < 0 or encoded.find(_SEQUENCE_PLACEHOLDER, at + 1) >= 0:
-            return cls(key, droppable, encoded, None)
-        at += len(_SEQUENCE_PLACEHOLDER) - 1
-        return cls(key, droppable, encoded[:at], encoded[at + 1 :])
+        return cls(key, droppable, encoded, encoded.count(_SEQUENCE_PLACEHOLDER) == 1)
 
     def render(self, sequence: int) -> bytes:
         if sequence < 0:
             raise ValueError(f"event.sequence must not be negative, got {sequence}")
-        if self._after is not None:
-            return b"%b%d%b" % (self._before, sequence, self._after)
-        document = orjson.loads(self._before)
+        if self.spliceable:  # one copy, in C
+            return self.encoded.replace(_SEQUENCE_PLACEHOLDER, b'"sequence":%d' % sequence, 1)
+        document = orjson.loads(self.encoded)
         document["event"]["sequence"] = sequence
         return orjson.dumps(document)
 
@@ -124,7 +120,12 @@ class Enricher:
 
     def enrich(self, observation: Observation) -> PendingEvent:
         encoded = self.encode(self.document(observation), observation.dataset)
-        return PendingEvent.of(encoded, self._key, _DATASETS[observation.dataset].droppable)
+        return PendingEvent(
+            self._key,
+            _DATASETS[observation.dataset].droppable,
+            encoded,
+            encoded.count(_SEQUENCE_PLACEHOLDER) == 1,
+        )
 
     def encode(self, document: dict[str, Any], dataset: Dataset) -> bytes:
         """Validate and encode an event built by :meth:`document`; raises :class:`InvalidObservation`."""

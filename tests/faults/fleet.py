@@ -127,7 +127,7 @@ class SimulatedAgent:
             return SpoolState(0, 1)
         db = sqlite3.connect(path, timeout=10)
         try:
-            (depth,) = db.execute("SELECT COUNT(*) FROM events").fetchone()
+            (depth,) = db.execute("SELECT COALESCE(SUM(events), 0) FROM batches").fetchone()
             row = db.execute("SELECT value FROM counters WHERE name = 'next_sequence'").fetchone()
         except sqlite3.OperationalError:  # schema not created yet
             return SpoolState(0, 1)

@@ -78,7 +78,7 @@ def spool_rows(state_dir: Path) -> tuple[int, int]:
         return 0, 1
     db = sqlite3.connect(path, timeout=5)
     try:
-        (rows,) = db.execute("SELECT COUNT(*) FROM events").fetchone()
+        (rows,) = db.execute("SELECT COALESCE(SUM(events), 0) FROM batches").fetchone()
         (next_sequence,) = db.execute("SELECT value FROM counters WHERE name = 'next_sequence'").fetchone()
     except sqlite3.OperationalError:  # schema not created yet
         return 0, 1
