@@ -113,6 +113,8 @@ class DetectionEngine:
             return []
         view = EventView(event)
         candidates = self._indexes[route.name].candidates(view)
+        if not candidates:  # most events: no comprehension to set up
+            return []
         return [RuleMatch(rule, event) for rule in candidates if rule.matcher(view)]
 
     def rules_of_route(self, route_name: str) -> tuple[CompiledRule, ...]:

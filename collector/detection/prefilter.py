@@ -12,7 +12,8 @@ through rules that then fail to match, never the reverse.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -24,11 +25,31 @@ from collector.detection.requirements import CONTAINS, EQUALS, UNKNOWN, Clause
 
 Scanner = Callable[[str, set[int]], None]
 """Adds to the set the ids of the clauses that one lower-cased text of this field satisfies."""
+_Field = tuple[str, FieldRef, str | None, Scanner, Callable[[str], tuple[int, ...] | None] | None]
+"""(name under the parent, reference, flat dotted key or None, scanner, equality lookup when that is all)."""
 
 _clauses_of_hit = itemgetter(1)  # Aho-Corasick hits are (end index, the literal's clause ids)
 _FEW_LITERALS = 6  # below this, `literal in text` per literal beats building an automaton iterator
 _SHORT = 2  # literals this short occur many times in a text...
 _MANY_SHORT = 5  # ...and a field with this many of them gets the scan built for many hits per text
+_WEAK = 2  # see _weak()
+
+
+def _by_letter_frequency(literals: Iterable[str]) -> Callable[[str], list[int]]:
+    """Sort key putting literals made of frequent letters first. pyahocorasick keeps a trie node's children
+    in insertion order and searches them one by one (one child node, often one cache miss, per step) for
+    every letter of every text; inserted in this order, the letters texts are mostly made of come first.
+    The literals' own letters stand for the texts' (they are cut from such texts)."""
+    counts = Counter(letter for literal in literals for letter in literal)
+    rank = {letter: position for position, (letter, _) in enumerate(counts.most_common())}
+    return lambda literal: [rank[letter] for letter in literal]
+
+
+def _weak(clause: Clause) -> bool:
+    """A clause satisfied by one- or two-character text ("-", "/c", ":") rules out almost no event, yet
+    its literals hit many times per text and enlarge the satisfied set every event. Unless it is a rule's
+    anchor, such a clause is left to the rule's own matcher (leaving a clause out only lets more through)."""
+    return any(len(literal) <= _WEAK and how == CONTAINS for _, literal, how in clause)
 
 
 def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, ...]]) -> Scanner:
@@ -57,8 +78,8 @@ def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, 
 
         return scan_few
     automaton = ahocorasick.Automaton()
-    for literal, clauses in contained.items():
-        automaton.add_word(literal, clauses)
+    for literal in sorted(contained, key=_by_letter_frequency(contained)):
+        automaton.add_word(literal, contained[literal])
     automaton.make_automaton()
     iterate = automaton.iter
     if sum(len(literal) <= _SHORT for literal in contained) < _MANY_SHORT:
@@ -94,39 +115,51 @@ class RouteIndex:
         self.rules = tuple(rules)
         always: list[int] = []
         clause_ids: dict[Clause, int] = {}
-        # anchor clause id -> (rule position, ids of all the rule's clauses)
-        by_anchor: dict[int, list[tuple[int, frozenset[int]]]] = {}
-        alone: dict[int, list[int]] = {}  # anchor clause id -> positions of rules needing it alone
+        # anchor clause id -> (positions of rules needing only it, (position, ids of the rule's other
+        # clauses) for the others)
+        filed: dict[int, tuple[list[int], list[tuple[int, frozenset[int]]]]] = {}
         for position, rule in enumerate(self.rules):
             if rule.requirement == UNKNOWN:
                 always.append(position)
                 continue
-            needed = frozenset(clause_ids.setdefault(clause, len(clause_ids)) for clause in rule.requirement)
-            anchor = clause_ids[rule.requirement[0]]
-            if len(needed) == 1:  # the anchor is the whole requirement: no subset test needed
-                alone.setdefault(anchor, []).append(position)
+            first, *others = rule.requirement
+            anchor = clause_ids.setdefault(first, len(clause_ids))
+            rest = frozenset(
+                clause_ids.setdefault(clause, len(clause_ids)) for clause in others if not _weak(clause)
+            ) - {anchor}
+            alone, guarded = filed.setdefault(anchor, ([], []))
+            if rest:
+                guarded.append((position, rest))
             else:
-                by_anchor.setdefault(anchor, []).append((position, needed))
+                alone.append(position)
         # field -> how (CONTAINS / EQUALS) -> literal -> ids of the clauses with that test
         literals_by_field: dict[str, dict[str, dict[str, list[int]]]] = {}
         for clause, number in clause_ids.items():
             for field_name, literal, how in clause:
                 by_how = literals_by_field.setdefault(field_name, {CONTAINS: {}, EQUALS: {}})
                 by_how[how].setdefault(literal, []).append(number)
-        self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
-        self._alone = {anchor: tuple(positions) for anchor, positions in alone.items()}
-        self._anchors = frozenset(by_anchor) | frozenset(alone)
+        self._filed = {anchor: (tuple(alone), tuple(guarded)) for anchor, (alone, guarded) in filed.items()}
+        self._anchors = frozenset(filed)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
         # Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each
         # parent object is looked up once per event, not once per field under it.
-        groups: dict[tuple[str, ...], list[tuple[str, FieldRef, Scanner]]] = {}
+        groups: dict[tuple[str, ...], list[_Field]] = {}
         for field_name, by_how in sorted(literals_by_field.items()):
             ref = FieldRef(field_name)
             contained, equal = (
                 {key: tuple(ids) for key, ids in by_how[how].items()} for how in (CONTAINS, EQUALS)
             )
-            groups.setdefault(ref.parts[:-1], []).append((ref.parts[-1], ref, _scanner(contained, equal)))
+            groups.setdefault(ref.parts[:-1], []).append(
+                (
+                    ref.parts[-1],
+                    ref,
+                    # a nested field may also be sent as one flat dotted key; a top-level one was just read
+                    field_name if len(ref.parts) > 1 else None,
+                    _scanner(contained, equal),
+                    None if contained else equal.get,  # equalities only: looked up inline, no call
+                )
+            )
         self._groups = tuple((parent, tuple(fields)) for parent, fields in groups.items())
 
     @property
@@ -150,32 +183,35 @@ class RouteIndex:
                 if node is None:
                     break
             if type(node) is dict:
-                for name, ref, scan in fields:
+                for name, ref, flat, scan, whole in fields:
                     value = node.get(name)
                     if type(value) is str:
                         text = value.lower()
                         known[ref.dotted] = (text,)
-                        scan(text, satisfied)
-                    elif value is not None or ref.dotted in event:  # else absent: lowered() gives ()
+                        if whole is None:
+                            scan(text, satisfied)
+                        else:
+                            hit = whole(text)
+                            if hit is not None:
+                                satisfied.update(hit)
+                    elif value is not None or (flat is not None and flat in event):  # else absent
                         for text in view.lowered(ref):
                             scan(text, satisfied)
                 continue
-            for _, ref, scan in fields:  # the parent is absent, null or not a plain dict
-                if node is not None or ref.dotted in event:
+            for _, ref, flat, scan, _ in fields:  # the parent is absent, null or not a plain dict
+                if node is not None or (flat is not None and flat in event):
                     for text in view.lowered(ref):
                         scan(text, satisfied)
         anchors = self._anchors & satisfied
         if not anchors:
             return self._always_rules
-        positions = list(self._always_positions)
-        by_anchor, alone = self._by_anchor, self._alone
+        positions = [*self._always_positions]
+        filed = self._filed
         for anchor in anchors:
-            found = alone.get(anchor)
-            if found is not None:
-                positions.extend(found)
-            for position, needed in by_anchor.get(anchor, ()):
-                if needed <= satisfied:
+            alone, guarded = filed[anchor]
+            positions += alone
+            for position, rest in guarded:
+                if rest <= satisfied:
                     positions.append(position)
         positions.sort()
-        rules = self.rules
-        return [rules[position] for position in positions]
+        return list(map(self.rules.__getitem__, positions))

@@ -61,9 +61,19 @@ class RoutingTable:
         names = [route.name for route in self.routes]
         if len(set(names)) != len(names):
             raise ValueError(f"route names must be unique: {names}")
-        self._by_dataset: dict[str, list[Route]] = {}
+        # Resolved once here, so an event costs one or two dict lookups: (dataset, action) -> the first
+        # route taking that action, and dataset -> a route taking any action (when no earlier route of
+        # the dataset took the action).
+        self._by_action: dict[tuple[str, str], Route] = {}
+        self._any_action: dict[str, Route] = {}
         for route in self.routes:
-            self._by_dataset.setdefault(route.dataset, []).append(route)
+            if route.dataset in self._any_action:
+                continue  # an earlier route of this dataset takes every action
+            if route.actions is None:
+                self._any_action[route.dataset] = route
+            else:
+                for action in route.actions:
+                    self._by_action.setdefault((route.dataset, action), route)
 
     def route_for(self, event: Mapping[str, Any]) -> Route | None:
         meta = event.get("event")
@@ -71,13 +81,13 @@ class RoutingTable:
         if type(meta) is not dict and not isinstance(meta, Mapping):
             return None
         dataset, action = meta.get("dataset"), meta.get("action")
-        candidates = self._by_dataset.get(dataset) if isinstance(dataset, str) else None
-        if not candidates:
+        if not isinstance(dataset, str):
             return None
-        for route in candidates:
-            if route.actions is None or (isinstance(action, str) and action in route.actions):
+        if isinstance(action, str):
+            route = self._by_action.get((dataset, action))
+            if route is not None:
                 return route
-        return None
+        return self._any_action.get(dataset)
 
     def routes_for_rule(self, logsource: LogSource) -> Sequence[Route]:
         return [route for route in self.routes if route.accepts(logsource)]

@@ -177,6 +177,35 @@ def test_custom_routing_table(tmp_path: Path) -> None:
     )
 
 
+def test_first_route_of_a_dataset_taking_the_action_wins() -> None:
+    linux = (LogSource("linux"),)
+    table = RoutingTable(
+        [
+            Route("exec", "proc", frozenset({"exec"}), linux),
+            Route("proc any", "proc", None, linux),
+            Route("end", "proc", frozenset({"end", "exec"}), linux),  # after "proc any": never chosen
+            Route("auth any", "auth", None, linux),
+            Route("auth fail", "auth", frozenset({"fail"}), linux),  # after "auth any": never chosen
+        ]
+    )
+
+    def name(meta: Any) -> str | None:
+        route = table.route_for({"event": meta})
+        return None if route is None else route.name
+
+    assert name({"dataset": "proc", "action": "exec"}) == "exec"
+    assert name({"dataset": "proc", "action": "end"}) == "proc any"
+    assert name({"dataset": "proc"}) == "proc any"
+    assert name({"dataset": "proc", "action": ["exec"]}) == "proc any"  # not a string: no action
+    assert name({"dataset": "auth", "action": "fail"}) == "auth any"
+    assert name({"dataset": "other", "action": "exec"}) is None
+    assert name({"dataset": ["proc"], "action": "exec"}) is None
+    assert name("not an object") is None
+    exec_only = RoutingTable([Route("exec", "proc", frozenset({"exec"}), linux)])
+    assert exec_only.route_for({"event": {"dataset": "proc", "action": "end"}}) is None
+    assert exec_only.route_for({"event": {"dataset": "proc", "action": {"x": 1}}}) is None
+
+
 def test_routing_table_rejects_duplicate_names() -> None:
     route = Route("same", "d", None, (LogSource("linux"),))
     with pytest.raises(ValueError, match="unique"):

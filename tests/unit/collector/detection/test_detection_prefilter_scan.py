@@ -96,3 +96,14 @@ def test_unicode_single_character_literal(tmp_path: Path) -> None:
         "rule 0",
         "rule 1",
     }  # Ÿ lowers to ÿ
+
+
+def test_weak_clause_is_left_to_the_matcher(engine: DetectionEngine) -> None:
+    # "caret and parent" needs process.parent.name == "cmd" (its anchor) and "^" in the command line: a
+    # one-character literal rules out almost nothing, so the index asks only for the anchor; the rule's
+    # matcher still decides.
+    index = RouteIndex(engine.rules_of_route("process_creation"))
+    event = _exec(process={"command_line": "no special characters", "parent": {"name": "CMD"}})
+    # ("caret", whose only clause is the "^", stays ruled out)
+    assert [rule.title for rule in index.candidates(EventView(event))] == ["caret and parent"]
+    assert _matched(engine, event) == set()
