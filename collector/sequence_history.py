@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, TransportError
-from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import AsyncElasticsearch
 
-from collector.sinks import SinkUnavailable
+from collector.sinks.elasticsearch import unavailable_as_sink_error
 
 VERIFIED = {"term": {"canhgac.origin.status": "verified"}}
 CHUNK = 500
@@ -74,18 +73,14 @@ class ElasticsearchSequenceHistory:
         return found
 
     async def _refresh(self) -> None:
-        try:
+        with unavailable_as_sink_error(f"cannot refresh {self._pattern}"):
             await self._client.indices.refresh(
                 index=self._pattern, ignore_unavailable=True, allow_no_indices=True
             )
-        except (EsConnectionError, TransportError) as error:
-            raise SinkUnavailable(f"cannot refresh {self._pattern}: {error}") from error
 
     async def _search(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
+        with unavailable_as_sink_error("sequence history search failed"):
             response = await self._client.search(
                 index=self._pattern, ignore_unavailable=True, allow_no_indices=True, **body
             )
-        except (EsConnectionError, TransportError) as error:
-            raise SinkUnavailable(f"sequence history search failed: {error}") from error
         return dict(response.body)

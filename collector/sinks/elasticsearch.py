@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from elasticsearch import AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from elasticsearch import ConnectionError as EsConnectionError
 
 from collector.sinks.base import Document, RetainedFamily, SinkUnavailable, WriteReport
@@ -26,6 +27,22 @@ RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # a fraction of the full response to receive and parse.
 _BULK_RESPONSE_FIELDS = "items.*.status,items.*.error"
 TEMPLATE_PRIORITY = 300
+
+
+@contextmanager
+def unavailable_as_sink_error(what: str) -> Iterator[None]:
+    """Elasticsearch unreachable, overloaded or recovering (no connection; an answer of 429 or 5xx, such
+    as 503 while a restarted node has not yet assigned its shards) as :class:`SinkUnavailable`, which
+    the pipeline backs off on and retries without committing. Any other answer propagates: it is a
+    misconfiguration or a bug, and retrying would hide it."""
+    try:
+        yield
+    except (EsConnectionError, TransportError) as error:
+        raise SinkUnavailable(f"{what}: {error}") from error
+    except ApiError as error:
+        if error.meta.status in RETRIABLE_STATUSES:
+            raise SinkUnavailable(f"{what}: {error}") from error
+        raise
 
 
 def index_name(prefix: str, family: str, when: datetime) -> str:
@@ -55,11 +72,9 @@ class ElasticsearchSink:
         self._refresh_alerts = refresh_alerts
 
     async def start(self) -> None:
-        try:
+        with unavailable_as_sink_error("cannot install index templates"):
             for name, body in index_templates(self._prefix).items():
                 await self._client.indices.put_index_template(name=name, **body)
-        except (EsConnectionError, TransportError) as error:
-            raise SinkUnavailable(f"cannot install index templates: {error}") from error
 
     async def write(self, documents: Sequence[Document]) -> WriteReport:
         report = WriteReport()
@@ -77,14 +92,12 @@ class ElasticsearchSink:
         # small, so the refresh is cheap); events wait for the periodic refresh.
         only_alerts = all(document.family == "alerts" for document in documents)
         refresh = "true" if self._refresh_alerts and only_alerts else "false"
-        try:
+        with unavailable_as_sink_error("bulk request failed"):
             response = await self._client.bulk(
                 operations=b"\n".join(lines),  # type: ignore[arg-type]  # the client sends bytes as they are
                 refresh=refresh,
                 filter_path=_BULK_RESPONSE_FIELDS,
             )
-        except (EsConnectionError, TransportError) as error:
-            raise SinkUnavailable(f"bulk request failed: {error}") from error
         retriable: list[str] = []
         for document, item in zip(documents, response["items"], strict=True):
             result = item["create"]
@@ -108,7 +121,8 @@ class ElasticsearchSink:
 
     async def delete_expired(self, family: RetainedFamily, retention: timedelta, now: datetime) -> list[str]:
         """Retention without ILM: drop monthly indices whose whole month is older than ``retention``."""
-        names = await self._client.indices.get(index=f"{self._prefix}{family}-*", expand_wildcards="open")
+        with unavailable_as_sink_error(f"cannot list {family} indices"):
+            names = await self._client.indices.get(index=f"{self._prefix}{family}-*", expand_wildcards="open")
         expired = []
         for name in names:
             month = datetime.strptime(name.rsplit("-", 1)[1], "%Y.%m").replace(tzinfo=UTC)
@@ -116,7 +130,8 @@ class ElasticsearchSink:
             if month_end < now - retention:
                 expired.append(name)
         for name in expired:
-            await self._client.indices.delete(index=name)
+            with unavailable_as_sink_error(f"cannot delete {name}"):
+                await self._client.indices.delete(index=name)
             log.info("deleted index past retention", extra={"index": name})
         return expired
 
