@@ -39,7 +39,8 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import Re2, compile_re2
 from collector.detection.regex_literals import minimum_length, required_runs
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.string_patterns import Shape, StringPattern, StringSet, texts_test, to_pattern
+from collector.detection.rule_code import Call, Strings
+from collector.detection.string_patterns import Shape, StringPattern, StringSet, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
 
@@ -112,49 +113,41 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
 
 
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:
-    test = texts_test(StringSet(patterns))
     # A whole-value pattern is a lower-cased equality for the pre-filter (the folded matcher's own test;
     # a cased text equal to the value lowers to the value lowered); the others need their literal inside.
     whole = [p for p in patterns if p.shape is Shape.EXACT]
     equals = [p.literal.lower() if p.cased else p.literal for p in whole]
     contained = [p.required_literal for p in patterns if p.shape is not Shape.EXACT]
     requirement = literal_clause(ref.dotted, contained, equals)
-    if lowered:
-        dotted = ref.dotted
-
-        def matches_lowered(view: EventView) -> bool:
-            # The pre-filter has usually lowered this field already: read its cache without a call.
-            texts = view.lowered_texts.get(dotted)
-            return test(texts if texts is not None else view.lowered(ref))
-
-        return Compiled(matches_lowered, requirement)
-    return Compiled(lambda view: test(view.texts(ref)), requirement)
+    return Compiled(Strings(ref, StringSet(patterns), lowered), requirement)
 
 
 def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaNull):
-        return Compiled(lambda view: not view.values(ref), UNKNOWN)
+        return Compiled(Call(lambda view: not view.values(ref), 3), UNKNOWN)
     if isinstance(value, SigmaExists):
         wanted = bool(value.exists)
-        return Compiled(lambda view: bool(view.values(ref)) is wanted, UNKNOWN)
+        return Compiled(Call(lambda view: bool(view.values(ref)) is wanted, 3), UNKNOWN)
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
         # every mandatory run is required at once; all_of keeps the most selective few
         runs = [literal_clause(ref.dotted, run) for run in required_runs(regex.pattern)]
         requirement = requirements.all_of(runs) if runs else UNKNOWN
-        return Compiled(_regex_search(ref, regex), requirement)
+        return Compiled(Call(_regex_search(ref, regex), 12), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
-        return Compiled(lambda view: any(_in_network(t, network) for t in view.texts(ref)), UNKNOWN)
+        return Compiled(Call(lambda view: any(_in_network(t, network) for t in view.texts(ref))), UNKNOWN)
     if isinstance(value, SigmaTimestampPart):  # a SigmaNumber subclass: test it before SigmaNumber
         part, number = value.timestamp_part, value.number
-        return Compiled(lambda view: any(_time_part(v, part) == number for v in view.values(ref)), UNKNOWN)
+        at = Call(lambda view: any(_time_part(v, part) == number for v in view.values(ref)))
+        return Compiled(at, UNKNOWN)
     if isinstance(value, SigmaNumber):
-        return Compiled(_number_equals(ref, value.number), UNKNOWN)
+        return Compiled(Call(_number_equals(ref, value.number)), UNKNOWN)
     if isinstance(value, SigmaBool):
         wanted_bool = bool(value.boolean)
-        return Compiled(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)), UNKNOWN)
+        is_bool = Call(lambda view: any(_as_bool(v) is wanted_bool for v in view.values(ref)))
+        return Compiled(is_bool, UNKNOWN)
     if isinstance(value, SigmaCompareExpression):
         compare, bound = _COMPARE[value.op], value.number.number
 
@@ -162,9 +155,9 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
             numbers = (_as_number(v) for v in view.values(ref))
             return any(n is not None and compare(n, bound) for n in numbers)
 
-        return Compiled(compares, UNKNOWN)
+        return Compiled(Call(compares), UNKNOWN)
     if isinstance(value, SigmaFieldReference):
-        return Compiled(_field_reference(ref, value), UNKNOWN)
+        return Compiled(Call(_field_reference(ref, value)), UNKNOWN)
     raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
 
 
