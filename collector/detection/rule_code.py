@@ -48,6 +48,25 @@ class Strings:
 
 
 @dataclass(frozen=True, slots=True)
+class Search:
+    """Any text of ``ref`` (as sent) contains a match of ``regex``; no match is shorter than ``shortest``."""
+
+    ref: FieldRef
+    regex: Re2
+    shortest: int
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """``ref`` has a value (``present``) or has none (absent or null); ``matcher`` answers it from the raw
+    values, which only a field without texts needs."""
+
+    ref: FieldRef
+    present: bool
+    matcher: Matcher
+
+
+@dataclass(frozen=True, slots=True)
 class AllOf:
     parts: tuple[Node, ...]
 
@@ -62,7 +81,7 @@ class Not:
     part: Node
 
 
-Node = Call | Strings | AllOf | AnyOf | Not
+Node = Call | Strings | Search | Presence | AllOf | AnyOf | Not
 
 _AUTOMATON_FROM = 9
 """From this many ``contains`` values of one field, one Aho-Corasick pass (about a microsecond whatever
@@ -79,6 +98,10 @@ def cost(node: Node) -> int:
         if strings.contains:
             price += 3 if len(strings.contains) >= _AUTOMATON_FROM else len(strings.contains) // 3
         return price + len(strings.globs) + 10 * len(strings.regexes)
+    if isinstance(node, Search):
+        return 12
+    if isinstance(node, Presence):
+        return 2
     if isinstance(node, Not):
         return cost(node.part)
     return sum(cost(part) for part in node.parts)
@@ -105,6 +128,15 @@ def _fullmatches(texts: Sequence[str], regexes: tuple[Re2, ...]) -> bool:
     return any(regex.fullmatch(text) for text in texts for regex in regexes)
 
 
+def _searches(texts: Sequence[str], search: Search) -> bool:
+    for text in texts:
+        if len(text) < search.shortest and text.isascii():
+            continue
+        if search.regex.search(text):
+            return True
+    return False
+
+
 def _first_hit(automaton: Any, text: str) -> bool:
     for _ in automaton.iter(text):
         return True
@@ -120,6 +152,7 @@ _HELPERS: dict[str, object] = {
     "glob": glob_matches,
     "globs": _globs,
     "fullmatches": _fullmatches,
+    "searches": _searches,
     "first_hit": _first_hit,
 }
 
@@ -132,6 +165,9 @@ class _Writer:
         self._names: dict[object, str] = {}
         self._fields: dict[tuple[str, bool], int] = {}
         self.reads_lowered = False
+
+    def field_number(self, dotted: str, lowered: bool) -> int:
+        return self._fields.setdefault((dotted, lowered), len(self._fields))
 
     def const(self, value: object) -> str:
         # equal values (the same literal in two selections) share one name
@@ -149,6 +185,10 @@ class _Writer:
             return f"{self.const(node.matcher)}(view)", frozenset()
         if isinstance(node, Strings):
             return self._strings(node, assigned)
+        if isinstance(node, Search):
+            return self._search(node, assigned)
+        if isinstance(node, Presence):
+            return self._presence(node, assigned)
         if isinstance(node, Not):
             inner, certain = self.expression(node.part, assigned, indent)
             return f"not {inner}", certain
@@ -167,68 +207,60 @@ class _Writer:
         return "(" + pad + (joiner + pad).join(lines) + "\n" + " " * indent + ")", first
 
     def _strings(self, node: Strings, assigned: frozenset[str]) -> tuple[str, frozenset[str]]:
-        number = self._fields.setdefault((node.ref.dotted, node.lowered), len(self._fields))
-        # f<n>: the field's texts (a tuple); g<n>: its one text, or None when it has none or several.
-        texts_var, single_var = f"f{number}", f"g{number}"
-        state = set(assigned)
-
-        def texts() -> str:
-            if texts_var in state:
-                return texts_var
-            state.add(texts_var)
-            ref = self.const(node.ref)
-            if not node.lowered:
-                return f"({texts_var} := texts(view, {ref}))"
-            self.reads_lowered = True  # the pre-filter has usually lowered the field already: no call
-            found = f"({texts_var} := known({self.const(node.ref.dotted)}))"
-            return f"({texts_var} if {found} is not None else ({texts_var} := lowered(view, {ref})))"
-
-        def single() -> str:
-            if single_var in state:
-                return single_var
-            read = texts()
-            state.add(single_var)
-            return f"({single_var} := {texts_var}[0] if len({read}) == 1 else None)"
-
-        def per_text(test: str, helper: str, argument: object) -> str:
-            # Nearly every field holds one text: test it inline; lists (and absent fields) go the long way.
-            head = single()
-            rest = f"len({texts_var}) > 1 and {helper}({texts_var}, {self.const(argument)})"
-            return f"({test} if {head} is not None else ({rest}))"
-
-        strings = node.strings
+        field = _FieldReads(self, node.ref, node.lowered, assigned)
+        strings, single = node.strings, field.single_var
         tests: list[str] = []
         certain: list[frozenset[str]] = []  # what the first test, which always runs, reads
 
         def add(test: str) -> None:
             tests.append(test)
             if not certain:
-                certain.append(frozenset(state))
+                certain.append(frozenset(field.state))
 
         if strings.any_text:
-            add(f"len({texts()}) > 0")
+            add(f"len({field.texts()}) > 0")
         if strings.exact:
             if len(strings.exact) == 1:
-                add(f"{self.const(next(iter(strings.exact)))} in {texts()}")
+                add(f"{self.const(next(iter(strings.exact)))} in {field.texts()}")
             else:
-                add(f"not {self.const(strings.exact)}.isdisjoint({texts()})")
+                add(f"not {self.const(strings.exact)}.isdisjoint({field.texts()})")
         if strings.prefixes:
-            test = f"{single_var}.startswith({self.const(strings.prefixes)})"
-            add(per_text(test, "starts", strings.prefixes))
+            test = f"{single}.startswith({self.const(strings.prefixes)})"
+            add(field.per_text(test, "starts", strings.prefixes))
         if strings.suffixes:
-            test = f"{single_var}.endswith({self.const(strings.suffixes)})"
-            add(per_text(test, "ends", strings.suffixes))
+            test = f"{single}.endswith({self.const(strings.suffixes)})"
+            add(field.per_text(test, "ends", strings.suffixes))
         if strings.contains:
-            add(per_text(self._contains(strings.contains, single_var), "holds", strings.contains))
+            add(field.per_text(self._contains(strings.contains, single), "holds", strings.contains))
         if strings.globs:
-            test = " or ".join(f"glob({single_var}, {self.const(glob)})" for glob in strings.globs)
-            add(per_text(f"({test})", "globs", strings.globs))
+            test = " or ".join(f"glob({single}, {self.const(glob)})" for glob in strings.globs)
+            add(field.per_text(f"({test})", "globs", strings.globs))
         if strings.regexes:
-            add(f"fullmatches({texts()}, {self.const(strings.regexes)})")
+            add(f"fullmatches({field.texts()}, {self.const(strings.regexes)})")
         if not tests:
             return "False", assigned
         code = tests[0] if len(tests) == 1 else "(" + " or ".join(tests) + ")"
         return code, certain[0]
+
+    def _search(self, node: Search, assigned: frozenset[str]) -> tuple[str, frozenset[str]]:
+        field = _FieldReads(self, node.ref, False, assigned)
+        single, search = field.single_var, self.const(node.regex.search)
+        test = f"{search}({single})"
+        if node.shortest > 1:
+            # A regex without literals runs on every event of its route; each RE2 call costs about two
+            # microseconds, a length test almost nothing. Only ASCII texts are skipped: RE2 reads UTF-8,
+            # where a lone surrogate (possible in decoded JSON) is three bytes it may match as three
+            # characters, so len() bounds what it matches only for ASCII.
+            test = f"((len({single}) >= {self.const(node.shortest)} or not {single}.isascii()) and {test})"
+        return field.per_text(test, "searches", node), frozenset(field.state)
+
+    def _presence(self, node: Presence, assigned: frozenset[str]) -> tuple[str, frozenset[str]]:
+        # A field with a text has a value; only a field without one needs the raw lookup (objects count).
+        field = _FieldReads(self, node.ref, True, assigned)
+        call = f"{self.const(node.matcher)}(view)"
+        if node.present:
+            return f"(len({field.texts()}) > 0 or {call})", frozenset(field.state)
+        return f"(len({field.texts()}) == 0 and {call})", frozenset(field.state)
 
     def _contains(self, needles: tuple[str, ...], text: str) -> str:
         if len(needles) >= _AUTOMATON_FROM and all(needles):
@@ -239,6 +271,44 @@ class _Writer:
             return f"first_hit({self.const(automaton)}, {text})"
         tests = [f"{self.const(needle)} in {text}" for needle in needles]
         return tests[0] if len(tests) == 1 else "(" + " or ".join(tests) + ")"
+
+
+class _FieldReads:
+    """How one leaf reads its field: ``f<n>`` holds the field's texts (a tuple), ``g<n>`` its one text or
+    None (no text, or several). The first read in the function assigns them; a later leaf reuses them when
+    short-circuiting cannot have skipped that read (``state``: the locals certainly assigned so far)."""
+
+    def __init__(self, writer: _Writer, ref: FieldRef, lowered: bool, assigned: frozenset[str]) -> None:
+        number = writer.field_number(ref.dotted, lowered)
+        self.texts_var, self.single_var = f"f{number}", f"g{number}"
+        self.state = set(assigned)
+        self._writer, self._ref, self._lowered = writer, ref, lowered
+
+    def texts(self) -> str:
+        var, writer = self.texts_var, self._writer
+        if var in self.state:
+            return var
+        self.state.add(var)
+        ref = writer.const(self._ref)
+        if not self._lowered:
+            return f"({var} := texts(view, {ref}))"
+        writer.reads_lowered = True  # the pre-filter has usually lowered the field already: no call
+        found = f"({var} := known({writer.const(self._ref.dotted)}))"
+        return f"({var} if {found} is not None else ({var} := lowered(view, {ref})))"
+
+    def single(self) -> str:
+        if self.single_var in self.state:
+            return self.single_var
+        read = self.texts()
+        self.state.add(self.single_var)
+        return f"({self.single_var} := {self.texts_var}[0] if len({read}) == 1 else None)"
+
+    def per_text(self, test: str, helper: str, argument: object) -> str:
+        """``test`` of the one text inline (nearly every field holds one); lists and absent fields go
+        through ``helper(texts, argument)``."""
+        head, texts = self.single(), self.texts_var
+        rest = f"len({texts}) > 1 and {helper}({texts}, {self._writer.const(argument)})"
+        return f"({test} if {head} is not None else ({rest}))"
 
 
 def build_matcher(node: Node) -> Matcher:

@@ -36,10 +36,10 @@ from collector.detection import requirements
 from collector.detection.compiled import Compiled, Matcher, any_of
 from collector.detection.errors import RuleCompileError
 from collector.detection.event_view import EventView, FieldRef
-from collector.detection.regex import Re2, compile_re2
+from collector.detection.regex import compile_re2
 from collector.detection.regex_literals import minimum_length, required_runs
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.rule_code import Call, Strings
+from collector.detection.rule_code import Call, Presence, Search, Strings
 from collector.detection.string_patterns import Shape, StringPattern, StringSet, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
@@ -124,17 +124,18 @@ def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) 
 
 def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaNull):
-        return Compiled(Call(lambda view: not view.values(ref), 3), UNKNOWN)
+        return Compiled(Presence(ref, False, lambda view: not view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaExists):
-        wanted = bool(value.exists)
-        return Compiled(Call(lambda view: bool(view.values(ref)) is wanted, 3), UNKNOWN)
+        if value.exists:
+            return Compiled(Presence(ref, True, lambda view: bool(view.values(ref))), UNKNOWN)
+        return Compiled(Presence(ref, False, lambda view: not view.values(ref)), UNKNOWN)
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(_REGEX_FLAGS[flag] for flag in value.flags))
         regex = compile_re2((f"(?{flags})" if flags else "") + str(value.regexp))
         # every mandatory run is required at once; all_of keeps the most selective few
         runs = [literal_clause(ref.dotted, run) for run in required_runs(regex.pattern)]
         requirement = requirements.all_of(runs) if runs else UNKNOWN
-        return Compiled(Call(_regex_search(ref, regex), 12), requirement)
+        return Compiled(Search(ref, regex, minimum_length(regex.pattern)), requirement)
     if isinstance(value, SigmaCIDRExpression):
         network = value.network
         return Compiled(Call(lambda view: any(_in_network(t, network) for t in view.texts(ref))), UNKNOWN)
@@ -159,34 +160,6 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
     if isinstance(value, SigmaFieldReference):
         return Compiled(Call(_field_reference(ref, value)), UNKNOWN)
     raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
-
-
-def _regex_search(ref: FieldRef, regex: Re2) -> Matcher:
-    search = regex.search
-    shortest = minimum_length(regex.pattern)
-    if shortest > 1:
-        # A regex without literals (``\s[a-f0-9]{64}\s...``) runs on every event of its route; each RE2
-        # call costs about two microseconds whatever the text, a length test almost nothing. Only ASCII
-        # texts are skipped: RE2 reads UTF-8, where a lone surrogate (possible in decoded JSON) is three
-        # bytes that it may match as three characters, so len() bounds what it matches only for ASCII.
-
-        def searches_long_enough(view: EventView) -> bool:
-            for text in view.texts(ref):
-                if len(text) < shortest and text.isascii():
-                    continue
-                if search(text):
-                    return True
-            return False
-
-        return searches_long_enough
-
-    def searches(view: EventView) -> bool:
-        for text in view.texts(ref):  # noqa: SIM110 (a generator costs a frame per call on this hot path)
-            if search(text):
-                return True
-        return False
-
-    return searches
 
 
 def _number_equals(ref: FieldRef, number: int | float) -> Matcher:

@@ -12,8 +12,20 @@ from sigma.types import SigmaCasedString, SigmaString
 from collector.detection.compiled import Compiled, all_of, any_of, negate
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import compile_re2, escape
+from collector.detection.regex_literals import minimum_length
 from collector.detection.requirements import UNKNOWN
-from collector.detection.rule_code import AllOf, AnyOf, Call, Node, Not, Strings, build_matcher, source_of
+from collector.detection.rule_code import (
+    AllOf,
+    AnyOf,
+    Call,
+    Node,
+    Not,
+    Presence,
+    Search,
+    Strings,
+    build_matcher,
+    source_of,
+)
 from collector.detection.string_patterns import StringSet, glob_matches, to_pattern
 from tests.unit.collector.detection.detection_helpers import process_event, single_rule
 
@@ -21,6 +33,7 @@ VALUES = ["curl", "*curl", "curl*", "*curl*", "*/tmp/*", "wget", "*.sh", "/bin/*
 VALUES += ["*a*b*", "a*b*c", "*/tmp/*.sh", "/bin/*a*", "**x**", "*curl*", "*wget*", "*.py", "x*", ""]
 PIECES = ["curl", "/tmp/", "wget", ".sh", "/bin/", "a", "b", "x", "zy", " ", "CURL", "C", "A"]
 FIELDS = ["f", "g", "h.i"]
+REGEXES = ["cu?rl", "^/tmp/", "[ab]{2}", "(?i)CURL", "x.*y", "wget$"]
 
 
 def random_text(rnd: random.Random) -> str:
@@ -66,6 +79,10 @@ def reference(node: Node, view: EventView) -> bool:
         return node.strings.matches_any(texts)
     if isinstance(node, Call):
         return node.matcher(view)
+    if isinstance(node, Search):
+        return any(node.regex.search(text) for text in view.texts(node.ref))
+    if isinstance(node, Presence):
+        return bool(view.values(node.ref)) is node.present
     if isinstance(node, Not):
         return not reference(node.part, view)
     if isinstance(node, AllOf):
@@ -76,9 +93,16 @@ def reference(node: Node, view: EventView) -> bool:
 
 def random_tree(rnd: random.Random, depth: int) -> Compiled:
     if depth == 0 or rnd.random() < 0.3:
-        if rnd.random() < 0.1:
-            ref = FieldRef(rnd.choice(FIELDS))
+        ref = FieldRef(rnd.choice(FIELDS))
+        kind = rnd.random()
+        if kind < 0.05:
             return Compiled(Call(lambda view: not view.values(ref), 3), UNKNOWN)
+        if kind < 0.1:
+            regex = compile_re2(rnd.choice(REGEXES))
+            return Compiled(Search(ref, regex, minimum_length(regex.pattern)), UNKNOWN)
+        if kind < 0.15:
+            present = rnd.random() < 0.5
+            return Compiled(Presence(ref, present, lambda view: bool(view.values(ref)) is present), UNKNOWN)
         node, _ = random_strings(rnd, FieldRef(rnd.choice(FIELDS)))
         return Compiled(node, UNKNOWN)
     parts = [random_tree(rnd, depth - 1) for _ in range(rnd.randint(1, 4))]
@@ -139,7 +163,8 @@ def test_rule_text_never_becomes_source(tmp_path: Path) -> None:
     )
     source = source_of(engine.rules[0].matcher)
     code = source[: source.index("# c0 =")]
-    assert "import" not in code and "a)(b" not in code
+    assert "import" not in code
+    assert "a)(b" not in code
     assert repr(hostile.lower()) in source  # in the legend of constants, not the code
     assert engine.match(process_event(command_line=f"run {hostile}") | {"a)(b": "1"})
     assert not engine.match(process_event(command_line=f"run {hostile}"))
