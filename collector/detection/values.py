@@ -108,8 +108,23 @@ def compile_any_of(ref: FieldRef, values: Sequence[SigmaType], placeholders: Pla
         parts.append(_string_set(ref, folded, lowered=True))
     if cased:
         parts.append(_string_set(ref, cased, lowered=False))
+    searches = [part for part in others if isinstance(part.node, Search)]
+    if len(searches) > 1:
+        others = [part for part in others if not isinstance(part.node, Search)] + _one_search(ref, searches)
     parts.extend(others)
     return any_of(parts)
+
+
+def _one_search(ref: FieldRef, searches: list[Compiled]) -> list[Compiled]:
+    """Several ``|re`` values of one field as one alternation: one RE2 call (about a microsecond whatever
+    the pattern) instead of one per value. Each keeps its flags, which RE2 scopes to the group."""
+    nodes = [part.node for part in searches if isinstance(part.node, Search)]
+    try:
+        regex = compile_re2("|".join(f"(?:{node.regex.pattern})" for node in nodes))
+    except RuleCompileError:  # too large together (RE2's memory budget): keep them apart
+        return searches
+    requirement = requirements.any_of([part.requirement for part in searches])
+    return [Compiled(Search(ref, regex, min(node.shortest for node in nodes)), requirement)]
 
 
 def _string_set(ref: FieldRef, patterns: list[StringPattern], *, lowered: bool) -> Compiled:

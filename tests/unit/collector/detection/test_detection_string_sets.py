@@ -180,3 +180,21 @@ def test_deep_conditions_compile() -> None:
     matcher = node.matcher
     for event in ({"f": "x", "g": "y"}, {"f": "X"}, {}):
         assert matcher(EventView(event)) == reference(node.node, EventView(event))
+
+
+def test_regexes_of_one_field_run_as_one_search_with_their_own_flags(tmp_path: Path) -> None:
+    detection = """\
+    sel_plain:
+      process.command_line|re: 'abc'
+    sel_ignorecase:
+      process.command_line|re|i: 'XYZ'
+    sel_multiline:
+      process.command_line|re|m: '^start$'
+    condition: 1 of sel_*
+    """
+    engine = single_rule(tmp_path, detection)
+    source = source_of(engine.rules[0].matcher)
+    assert source.count("bound method Re2.search") == 1
+    cases = {"run abc": True, "run ABC": False, "run xyz": True, "a\nstart\nb": True, "a start b": False}
+    for command_line, expected in cases.items():
+        assert bool(engine.match(process_event(command_line=command_line))) is expected, command_line
