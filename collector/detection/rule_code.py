@@ -67,6 +67,16 @@ class Presence:
 
 
 @dataclass(frozen=True, slots=True)
+class SameText:
+    """``ref`` equals ``other`` (``|fieldref``), both lower-cased; ``matcher`` answers it in general, the
+    generated code only when each field holds one text (nearly always)."""
+
+    ref: FieldRef
+    other: FieldRef
+    matcher: Matcher
+
+
+@dataclass(frozen=True, slots=True)
 class AllOf:
     parts: tuple[Node, ...]
 
@@ -81,7 +91,7 @@ class Not:
     part: Node
 
 
-Node = Call | Strings | Search | Presence | AllOf | AnyOf | Not
+Node = Call | Strings | Search | Presence | SameText | AllOf | AnyOf | Not
 
 _AUTOMATON_FROM = 9
 """From this many ``contains`` values of one field, one Aho-Corasick pass (about a microsecond whatever
@@ -100,7 +110,7 @@ def cost(node: Node) -> int:
         return price + len(strings.globs) + 10 * len(strings.regexes)
     if isinstance(node, Search):
         return 12
-    if isinstance(node, Presence):
+    if isinstance(node, Presence | SameText):
         return 2
     if isinstance(node, Not):
         return cost(node.part)
@@ -189,6 +199,8 @@ class _Writer:
             return self._search(node, assigned)
         if isinstance(node, Presence):
             return self._presence(node, assigned)
+        if isinstance(node, SameText):
+            return self._same_text(node, assigned)
         if isinstance(node, Not):
             inner, certain = self.expression(node.part, assigned, indent)
             return f"not {inner}", certain
@@ -261,6 +273,15 @@ class _Writer:
         if node.present:
             return f"(len({field.texts()}) > 0 or {call})", frozenset(field.state)
         return f"(len({field.texts()}) == 0 and {call})", frozenset(field.state)
+
+    def _same_text(self, node: SameText, assigned: frozenset[str]) -> tuple[str, frozenset[str]]:
+        mine = _FieldReads(self, node.ref, True, assigned)
+        head = mine.single()
+        certain = frozenset(mine.state)  # the second field is read only when the first has one text
+        theirs = _FieldReads(self, node.other, True, certain)
+        both = f"{head} is not None and {theirs.single()} is not None"
+        general = f"{self.const(node.matcher)}(view)"
+        return f"({mine.single_var} == {theirs.single_var} if {both} else {general})", certain
 
     def _contains(self, needles: tuple[str, ...], text: str) -> str:
         if len(needles) >= _AUTOMATON_FROM and all(needles):

@@ -39,7 +39,7 @@ from collector.detection.event_view import EventView, FieldRef
 from collector.detection.regex import compile_re2
 from collector.detection.regex_literals import minimum_length, required_runs
 from collector.detection.requirements import UNKNOWN, literal_clause
-from collector.detection.rule_code import Call, Presence, Search, Strings
+from collector.detection.rule_code import Call, Presence, SameText, Search, Strings
 from collector.detection.string_patterns import Shape, StringPattern, StringSet, to_pattern
 
 Placeholders = Mapping[str, Sequence[str]]
@@ -173,7 +173,10 @@ def _compile_other(ref: FieldRef, value: SigmaType) -> Compiled:
 
         return Compiled(Call(compares), UNKNOWN)
     if isinstance(value, SigmaFieldReference):
-        return Compiled(Call(_field_reference(ref, value)), UNKNOWN)
+        matcher = _field_reference(ref, value)
+        if value.starts_with or value.ends_with:
+            return Compiled(Call(matcher), UNKNOWN)
+        return Compiled(SameText(ref, FieldRef(value.field), matcher), UNKNOWN)
     raise RuleCompileError(f"value type {type(value).__name__} ({value!r}) is not supported by the matcher")
 
 

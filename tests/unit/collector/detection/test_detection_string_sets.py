@@ -21,6 +21,7 @@ from collector.detection.rule_code import (
     Node,
     Not,
     Presence,
+    SameText,
     Search,
     Strings,
     build_matcher,
@@ -83,12 +84,18 @@ def reference(node: Node, view: EventView) -> bool:
         return any(node.regex.search(text) for text in view.texts(node.ref))
     if isinstance(node, Presence):
         return bool(view.values(node.ref)) is node.present
+    if isinstance(node, SameText):
+        return any(text in view.lowered(node.other) for text in view.lowered(node.ref))
     if isinstance(node, Not):
         return not reference(node.part, view)
     if isinstance(node, AllOf):
         return all(reference(part, view) for part in node.parts)
     assert isinstance(node, AnyOf)
     return any(reference(part, view) for part in node.parts)
+
+
+def same_text(view: EventView) -> bool:
+    raise AssertionError("the reference evaluator never calls the matcher")
 
 
 def random_tree(rnd: random.Random, depth: int) -> Compiled:
@@ -103,6 +110,10 @@ def random_tree(rnd: random.Random, depth: int) -> Compiled:
         if kind < 0.15:
             present = rnd.random() < 0.5
             return Compiled(Presence(ref, present, lambda view: bool(view.values(ref)) is present), UNKNOWN)
+        if kind < 0.2:
+            other = FieldRef(rnd.choice(FIELDS))
+            same = SameText(ref, other, lambda view: reference(SameText(ref, other, same_text), view))
+            return Compiled(same, UNKNOWN)
         node, _ = random_strings(rnd, FieldRef(rnd.choice(FIELDS)))
         return Compiled(node, UNKNOWN)
     parts = [random_tree(rnd, depth - 1) for _ in range(rnd.randint(1, 4))]
