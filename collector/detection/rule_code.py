@@ -16,6 +16,7 @@ shows a rule's generated source with its constants, for debugging
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -332,6 +333,16 @@ class _FieldReads:
         return f"({test} if {head} is not None else ({rest}))"
 
 
+@functools.lru_cache(maxsize=4096)
+def _factory(source: str) -> Callable[..., Matcher]:
+    """The factory ``source`` defines. Cached: rules of the same shape (say, an ``endswith`` list and a
+    ``contains`` list) have the same source, constants aside, and compile() is most of a load's cost."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<sigma rule>", "exec"), namespace)  # noqa: S102 (source written above)
+    factory: Callable[..., Matcher] = namespace["make"]
+    return factory
+
+
 def build_matcher(node: Node) -> Matcher:
     """Compile ``node`` into one function of the view; :class:`RuleCompileError` if Python cannot."""
     writer = _Writer()
@@ -346,11 +357,10 @@ def build_matcher(node: Node) -> Matcher:
         "    return rule_matches\n"
     )
     try:
-        namespace: dict[str, Any] = {}
-        exec(compile(source, "<sigma rule>", "exec"), namespace)  # noqa: S102 (source written above)
+        make = _factory(source)
     except (SyntaxError, RecursionError, MemoryError) as error:
         raise RuleCompileError(f"condition too complex to compile: {type(error).__name__}") from None
-    matcher: Matcher = namespace["make"](*_HELPERS.values(), *writer.constants)
+    matcher: Matcher = make(*_HELPERS.values(), *writer.constants)
     matcher.__dict__["source"] = source
     matcher.__dict__["constants"] = tuple(writer.constants)
     return matcher
