@@ -1,9 +1,10 @@
 """A rule's condition as one generated Python function instead of nested closures.
 
-The condition compiler builds a small tree: :class:`AllOf`, :class:`AnyOf`, :class:`Not` over
-:class:`Strings` leaves (string values of one field, tested inline) and :class:`Call` leaves (any other
-matcher, called). :func:`build_matcher` writes the source of one function whose body is a single boolean
-expression, ``and`` / ``or`` / ``not`` over inline tests such as ``c3 in f0`` or ``f1[0].endswith(c4)``,
+The condition compiler builds a small tree: :class:`AllOf`, :class:`AnyOf`, :class:`Not` over leaves
+tested inline (:class:`Strings`: string values of one field; :class:`Search`: ``|re``; :class:`Presence`:
+``null`` / ``|exists``; :class:`SameText`: ``|fieldref``) and :class:`Call` leaves (any other matcher,
+called). :func:`build_matcher` writes the source of one function whose body is a single boolean
+expression, ``and`` / ``or`` / ``not`` over inline tests such as ``c3 in f0`` or ``g1.endswith(c4)``,
 and compiles it once. A candidate rule then costs one Python call instead of one per tree node, and each
 field is read once per call: its first read assigns a local (``(f0 := ...)``) that later tests reuse when
 Python's short-circuit order guarantees the read has run.

@@ -126,7 +126,9 @@ def to_pattern(value: SigmaString) -> StringPattern:
 
 
 class StringSet:
-    """Any-of a list of string patterns of the same case sensitivity, tested against one text at a time."""
+    """Any-of a list of string patterns of the same case sensitivity, grouped by shape. Rules test it in
+    their generated code (:mod:`collector.detection.rule_code`); :meth:`matches_any` is the plain
+    reference that code must agree with."""
 
     __slots__ = ("any_text", "contains", "exact", "globs", "prefixes", "regexes", "suffixes")
 
