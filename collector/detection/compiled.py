@@ -1,61 +1,60 @@
-"""A compiled condition: its matcher and the literals it requires; and the boolean combinators."""
+"""A compiled condition: its tree (see :mod:`collector.detection.rule_code`) and the literals it
+requires; and the boolean combinators, which also choose the order siblings are tried in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from collector.detection import requirements
-from collector.detection.event_view import EventView
 from collector.detection.requirements import Requirement
+from collector.detection.rule_code import AllOf, AnyOf, Matcher, Node, Not, build_matcher, cost
 
-Matcher = Callable[[EventView], bool]
+__all__ = ["Compiled", "Matcher", "all_of", "any_of", "negate"]
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    matcher: Matcher
+    node: Node
     requirement: Requirement
 
-
-def _never(_: EventView) -> bool:
-    return False
+    @property
+    def matcher(self) -> Matcher:
+        """The condition as one generated function (compiled on each access: keep the result)."""
+        return build_matcher(self.node)
 
 
 def any_of(parts: Sequence[Compiled]) -> Compiled:
     requirement = requirements.any_of([part.requirement for part in parts])
-    if not parts:
-        return Compiled(_never, requirement)
     if len(parts) == 1:
         return parts[0]
-    matchers = tuple(part.matcher for part in parts)
-
-    def any_matches(view: EventView) -> bool:
-        # A plain loop: any() over a generator costs a frame per call on this hot path.
-        for matcher in matchers:  # noqa: SIM110
-            if matcher(view):
-                return True
-        return False
-
-    return Compiled(any_matches, requirement)
+    nodes: list[Node] = []
+    for part in parts:  # (a or b) or c is a or b or c: one flat test list
+        nodes.extend(part.node.parts if isinstance(part.node, AnyOf) else (part.node,))
+    # Nothing tells which alternative is likely: the cheapest go first.
+    return Compiled(AnyOf(tuple(sorted(nodes, key=cost))), requirement)
 
 
 def all_of(parts: Sequence[Compiled]) -> Compiled:
     if len(parts) == 1:
         return parts[0]
-    # Cheap, selective tests (those with literals) first, so most events stop at the first one.
-    ordered = sorted(parts, key=lambda part: part.requirement == requirements.UNKNOWN)
-    matchers = tuple(part.matcher for part in ordered)
-
-    def all_match(view: EventView) -> bool:
-        for matcher in matchers:  # noqa: SIM110 (see any_of)
-            if not matcher(view):
-                return False
-        return True
-
-    return Compiled(all_match, requirements.all_of([part.requirement for part in parts]))
+    # Selective tests (those with literals) first, so most events stop at the first one; then the other
+    # positive tests, which are likely false too, before the negated ones (filters, rarely matching, so
+    # their negation is likely true); cheap ones first within each group.
+    ordered = sorted(
+        parts,
+        key=lambda part: (
+            part.requirement == requirements.UNKNOWN,
+            isinstance(part.node, Not),
+            cost(part.node),
+        ),
+    )
+    nodes: list[Node] = []
+    for part in ordered:
+        nodes.extend(part.node.parts if isinstance(part.node, AllOf) else (part.node,))
+    return Compiled(AllOf(tuple(nodes)), requirements.all_of([part.requirement for part in parts]))
 
 
 def negate(part: Compiled) -> Compiled:
-    inner = part.matcher
-    return Compiled(lambda view: not inner(view), requirements.UNKNOWN)
+    node = part.node
+    return Compiled(node.part if isinstance(node, Not) else Not(node), requirements.UNKNOWN)

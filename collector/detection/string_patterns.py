@@ -3,12 +3,13 @@
 Most Sigma values are one literal with wildcards only at the ends (what ``contains``, ``startswith`` and
 ``endswith`` produce), so they become ``in`` / ``startswith`` / ``endswith`` on the lower-cased text; a list
 of such values for one field becomes a single set lookup plus tuple-argument ``startswith``/``endswith``
-calls. Only values with inner wildcards fall back to an RE2 full match.
+calls. A value with inner ``*`` wildcards only is a :class:`Glob` (its pieces found in order); only a
+value with a ``?`` wildcard falls back to an RE2 full match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 
@@ -28,14 +29,50 @@ class Shape(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Glob:
+    """A value whose only wildcards are ``*``: its literal pieces, in order; ``anchored_start`` when it does
+    not begin with ``*`` (the first piece is a prefix), ``anchored_end`` likewise for the last piece."""
+
+    pieces: tuple[str, ...]
+    anchored_start: bool
+    anchored_end: bool
+
+
+def glob_matches(text: str, glob: Glob) -> bool:
+    """``text`` matches ``glob``: each piece found leftmost after the previous one, which is enough (a
+    later placement of a piece never leaves more room for the rest); anchored pieces at the ends."""
+    pieces = glob.pieces
+    start, stop, end = 0, len(pieces), len(text)
+    if glob.anchored_start:
+        if not text.startswith(pieces[0]):
+            return False
+        start, position = 1, len(pieces[0])
+    else:
+        position = 0
+    if glob.anchored_end:
+        end -= len(pieces[-1])
+        if end < position or not text.endswith(pieces[-1]):
+            return False
+        stop -= 1
+    for index in range(start, stop):
+        found = text.find(pieces[index], position, end)
+        if found < 0:
+            return False
+        position = found + len(pieces[index])
+    return True
+
+
+@dataclass(frozen=True, slots=True)
 class StringPattern:
-    """One Sigma string value. ``literal`` is lower-cased unless ``cased``; ``regex`` only for WILDCARD."""
+    """One Sigma string value. ``literal`` is lower-cased unless ``cased``; a WILDCARD value has a ``glob``
+    (``*`` wildcards only) or else a ``regex``."""
 
     shape: Shape
     literal: str
     cased: bool
     regex: Re2 | None = None
     longest_literal: str = ""
+    glob: Glob | None = None
 
     @property
     def required_literal(self) -> str:
@@ -66,22 +103,34 @@ def to_pattern(value: SigmaString) -> StringPattern:
         return StringPattern(Shape.SUFFIX, fold(parts[1]), cased, longest_literal=longest)
     if len(parts) == 3 and parts[0] == multi and parts[2] == multi and isinstance(parts[1], str):
         return StringPattern(Shape.CONTAINS, fold(parts[1]), cased, longest_literal=longest)
-    pieces = []
+    if SpecialChars.WILDCARD_SINGLE not in parts:
+        segments = [""]  # the texts between `*`s ("" before a leading one, after a trailing one)
+        for part in parts:
+            if part == multi:
+                segments.append("")
+            else:
+                segments[-1] += fold(str(part))
+        pieces = tuple(segment for segment in segments if segment)
+        glob = Glob(pieces, bool(segments[0]), bool(segments[-1]))
+        return StringPattern(Shape.WILDCARD, "", cased, longest_literal=longest, glob=glob)
+    regex_pieces = []
     for part in parts:
         if part == multi:
-            pieces.append(".*")
+            regex_pieces.append(".*")
         elif part == SpecialChars.WILDCARD_SINGLE:
-            pieces.append(".")
+            regex_pieces.append(".")
         else:
-            pieces.append(escape(fold(str(part))))
-    regex = compile_re2("(?s)" + "".join(pieces))
+            regex_pieces.append(escape(fold(str(part))))
+    regex = compile_re2("(?s)" + "".join(regex_pieces))
     return StringPattern(Shape.WILDCARD, "", cased, regex=regex, longest_literal=longest)
 
 
 class StringSet:
-    """Any-of a list of string patterns of the same case sensitivity, tested against one text at a time."""
+    """Any-of a list of string patterns of the same case sensitivity, grouped by shape. Rules test it in
+    their generated code (:mod:`collector.detection.rule_code`); :meth:`matches_any` is the plain
+    reference that code must agree with."""
 
-    __slots__ = ("any_text", "contains", "exact", "prefixes", "regexes", "suffixes")
+    __slots__ = ("any_text", "contains", "exact", "globs", "prefixes", "regexes", "suffixes")
 
     def __init__(self, patterns: Iterable[StringPattern]) -> None:
         by_shape: dict[Shape, list[StringPattern]] = {shape: [] for shape in Shape}
@@ -92,6 +141,7 @@ class StringSet:
         self.prefixes = tuple(p.literal for p in by_shape[Shape.PREFIX])
         self.suffixes = tuple(p.literal for p in by_shape[Shape.SUFFIX])
         self.contains = tuple(p.literal for p in by_shape[Shape.CONTAINS])
+        self.globs = tuple(p.glob for p in by_shape[Shape.WILDCARD] if p.glob is not None)
         self.regexes = tuple(p.regex for p in by_shape[Shape.WILDCARD] if p.regex is not None)
 
     def matches_any(self, texts: Sequence[str]) -> bool:
@@ -105,62 +155,13 @@ class StringSet:
             for needle in self.contains:
                 if needle in text:
                     return True
+            for glob in self.globs:
+                if glob_matches(text, glob):
+                    return True
             for regex in self.regexes:
                 if regex.fullmatch(text):
                     return True
         return False
-
-
-TextsTest = Callable[[Sequence[str]], bool]
-"""Does any of a field's texts match? (The field's texts, already lower-cased when matching folds case.)"""
-
-
-def texts_test(strings: StringSet) -> TextsTest:
-    """:meth:`StringSet.matches_any`, specialised when the set holds one shape only (most Sigma lists:
-    ``|endswith`` image names, exact ``EventID``-like values, ``|contains`` command-line fragments), so the
-    hot path skips the empty shape tests and, for exact values, runs the whole test in C."""
-    shapes = [
-        bool(strings.exact),
-        bool(strings.prefixes),
-        bool(strings.suffixes),
-        bool(strings.contains),
-        bool(strings.regexes),
-    ]
-    if strings.any_text or sum(shapes) != 1:
-        return strings.matches_any
-    exact, prefixes, suffixes, contains = strings.exact, strings.prefixes, strings.suffixes, strings.contains
-    if exact:
-        return lambda texts: not exact.isdisjoint(texts)
-    # Plain loops: any() over a generator costs a frame per call on this hot path.
-    if prefixes:
-
-        def starts(texts: Sequence[str]) -> bool:
-            for text in texts:  # noqa: SIM110
-                if text.startswith(prefixes):
-                    return True
-            return False
-
-        return starts
-    if suffixes:
-
-        def ends(texts: Sequence[str]) -> bool:
-            for text in texts:  # noqa: SIM110
-                if text.endswith(suffixes):
-                    return True
-            return False
-
-        return ends
-    if len(contains) == 1:
-        needle = contains[0]
-
-        def holds(texts: Sequence[str]) -> bool:
-            for text in texts:  # noqa: SIM110
-                if needle in text:
-                    return True
-            return False
-
-        return holds
-    return strings.matches_any
 
 
 def as_keyword(value: SigmaString) -> SigmaString:
