@@ -3,7 +3,8 @@
 ``on_heartbeats`` keeps one document per agent in ``<prefix>agents``; an older heartbeat (a replay, or one
 delayed in the agent's spool) never moves ``last_seen`` backwards. ``check_silent_agents`` raises one alert
 per silence (id from agent id + the last heartbeat before it) and hands it to the incidents service;
-running it again while the agent stays silent changes nothing.
+running it again while the agent stays silent changes nothing. A check cut short between the two (the
+collector killed, Elasticsearch down) is finished by the next one, even if the agent spoke meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from collector.incidents.alert_document import alert_document
 from collector.incidents.service import MAX_ATTEMPTS, Clock, IncidentService, utc_now
-from collector.store import AlreadyExists, Store, VersionConflict, Versioned
+from collector.store import AlertFilter, AlreadyExists, Store, VersionConflict, Versioned
+from collector.store.matching import field
 from collector.store.naming import parse_time
 from event_contract import HeartbeatEvent, event_from_dict
 
@@ -25,6 +27,8 @@ SILENT_RULE_NAME = "Agent stopped sending heartbeats"
 SILENT_LEVEL = "high"
 DEFAULT_SILENCE_MULTIPLE = 3.0
 INVENTORY_LIMIT = 10_000
+# Silence alerts looked at, newest first, for one left without its incident by an interrupted check.
+RELINK_LIMIT = 200
 
 
 def agent_document(heartbeat: HeartbeatEvent) -> dict[str, Any]:
@@ -89,6 +93,7 @@ class AgentInventory:
         """Alert (and open an incident) for each agent silent longer than ``silence_multiple`` of its
         heartbeat interval. Returns the alerts raised by this call."""
         moment = now or self._clock()
+        await self._open_missing_incidents()
         raised = []
         for agent in await self._store.list_agents(None, INVENTORY_LIMIT):
             if agent.source.get("status") == "silent":
@@ -104,6 +109,19 @@ class AgentInventory:
             if await self._mark_silent(agent, alert):
                 raised.append(alert)
         return raised
+
+    async def _open_missing_incidents(self) -> None:
+        """Silence alerts created by a check that stopped before their incident was opened. The loop
+        below would redo such a check only while the agent stays silent; a heartbeat since then would
+        leave the alert without incident for good. (An alert gets ``incident_id`` once linked.)"""
+        recent = await self._store.search_alerts(AlertFilter(rule=SILENT_RULE_ID), RELINK_LIMIT)
+        unlinked = [
+            dict(alert.source)
+            for alert in recent.items
+            if field(alert.source, "canhgac.alert.incident_id") is None
+        ]
+        if unlinked:
+            await self._incidents.on_alerts(unlinked)
 
     async def _mark_silent(self, agent: Versioned, alert: Mapping[str, Any]) -> bool:
         marked = {

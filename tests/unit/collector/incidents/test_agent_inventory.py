@@ -110,3 +110,28 @@ async def test_an_agent_that_returns_and_falls_silent_again_raises_a_new_alert(
 async def test_a_non_heartbeat_is_refused_with_the_reason(inventory: AgentInventory) -> None:
     with pytest.raises(ValueError, match=r"event\.dataset"):
         await inventory.on_heartbeats([{"event": {"dataset": "canhgac.nope"}}])
+
+
+async def test_a_check_cut_short_before_the_incident_is_finished_by_the_next_even_after_a_heartbeat(
+    inventory: AgentInventory, store: InMemoryStore
+) -> None:
+    await inventory.on_heartbeats([heartbeat("a1", T0)])
+    raised = await inventory.check_silent_agents(T0 + timedelta(minutes=2))
+    # As a check killed right after creating the alert leaves things: the alert, no incident, the
+    # agent not marked silent.
+    alert = dict(raised[0])
+    alert["canhgac"] = {**alert["canhgac"], "alert": {**alert["canhgac"]["alert"], "incident_id": None}}
+    cut_short = InMemoryStore()
+    await cut_short.create_alert(alert)
+    survivor = AgentInventory(cut_short, IncidentService(cut_short), silence_multiple=3.0)
+    # The agent speaks again before the next check: that check no longer meets its silence.
+    await survivor.on_heartbeats([heartbeat("a1", T0 + timedelta(minutes=3), sequence=2)])
+
+    assert await survivor.check_silent_agents(T0 + timedelta(minutes=3, seconds=10)) == []
+
+    incidents = await cut_short.search_incidents(IncidentFilter(rule=SILENT_RULE_ID), 10)
+    assert incidents.total == 1
+    assert incidents.items[0].source["alert_ids"] == [alert["event"]["id"]]
+    linked = await cut_short.get_alert(alert["event"]["id"])
+    assert linked is not None
+    assert linked.source["canhgac"]["alert"]["incident_id"] == incidents.items[0].id
