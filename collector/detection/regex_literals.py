@@ -30,6 +30,7 @@ _LITERAL = _parser.LITERAL
 _IN = _parser.IN
 _BRANCH = _parser.BRANCH
 _SUBPATTERN = _parser.SUBPATTERN
+_REPEATS = (_parser.MAX_REPEAT, _parser.MIN_REPEAT)
 _MAX_ALTERNATIVES = 16  # a run with more alternatives than this is cut: each one costs a literal
 _FIRST_PRINTABLE, _LAST_PRINTABLE = 0x20, 0x7E
 
@@ -103,6 +104,9 @@ def _choices(opcode: Any, argument: Any, *, folded: bool) -> list[str] | None:
                 return None
             alternatives.extend(texts)
         return alternatives if len(alternatives) <= _MAX_ALTERNATIVES else None
+    if opcode in _REPEATS:  # a fixed count, e.g. [ "']{1}: the body that many times; a range is not literal
+        low, high, body = argument
+        return _sequence(list(body) * low, folded=folded) if low == high and 0 < low <= 4 else None
     if opcode is _SUBPATTERN:  # a group; one that changes flags, as (?i:...) does, is not followed
         _group, add_flags, del_flags, body = argument
         return None if add_flags or del_flags else _sequence(body, folded=folded)

@@ -35,6 +35,10 @@ from collector.detection.regex_literals import minimum_length, required_literal,
         (r"(?x) a b", ()),
         (r"caf\xe9latte", ("latte",)),  # non-ASCII characters cut runs
         (r"(a|)bc", ("abc", "bc")),
+        (r"\.[ \"']{1}", (". ", '."', ".'")),  # a fixed count: the body that often
+        (r"x[ab]{2}y", ("xaay", "xaby", "xbay", "xbby")),
+        (r"(?:ab){2}c", ("ababc",)),
+        (r"xyzb{1,2}c", ("xyz",)),  # a range of counts ends the run
         (".*", ()),
     ],
 )
@@ -78,6 +82,9 @@ ATOMS: list[tuple[str, list[str]]] = [
     ("(?i:g)", ["g", "G"]),
     ("\\\\", ["\\"]),
     ("-", ["-"]),
+    ("[xk]{2}", ["xx", "xk", "kx", "kk"]),
+    ("(?:a|S){1}", ["a", "S"]),
+    ("b{1,2}", ["b", "bb"]),
 ]
 FOLDED = {"a": "aA", "s": "sSſ", "S": "sSſ", "k": "kK\u212a", "b": "bB", "c": "cC", "d": "dD", "e": "eE"}
 
