@@ -26,6 +26,7 @@ _UPSERT_HASHED = (
     f"INSERT OR REPLACE INTO baseline ({', '.join(_COLUMNS[:_HASHED])}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in _COLUMNS[:_HASHED])})"
 )
+_CACHE_KIB = 16 * 1024
 _NO_EXTRAS = (None,) * (len(_COLUMNS) - _HASHED)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS baseline (
@@ -46,6 +47,10 @@ class BaselineStore:
         self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # A scan writes every row in one transaction; with SQLite's default 2 MiB of page cache a baseline
+        # larger than that spills pages to the WAL before the commit (~1-2 µs of CPU a row more, measured
+        # on 20,000 rows). shrink_memory() gives the pages back after each full scan.
+        self._db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
         self._db.execute(_SCHEMA)
 
     def close(self) -> None:

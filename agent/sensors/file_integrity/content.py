@@ -67,10 +67,11 @@ def read_states(
 
 
 def buffer_for(sizes: list[int], policy: ContentPolicy) -> memoryview:
-    """A read buffer for files of these sizes: the largest hashed one is read in one call, up to 1 MiB.
+    """A read buffer for files of these sizes: the largest hashed one is read in one call, up to 1 MiB,
+    with a byte to spare so that the call returns short, which says the file ended (:func:`read_state`).
     Reused file after file by one thread, never shared between threads."""
     largest = max((size for size in sizes if size <= policy.max_hash_bytes), default=0)
-    return memoryview(bytearray(max(min(largest, _CHUNK_BYTES), policy.marking_scan_bytes, 1)))
+    return memoryview(bytearray(max(min(largest + 1, _CHUNK_BYTES), policy.marking_scan_bytes, 1)))
 
 
 def read_state(path: str, st: os.stat_result, policy: ContentPolicy, view: memoryview) -> FileState:
@@ -91,10 +92,13 @@ def read_state(path: str, st: os.stat_result, policy: ContentPolicy, view: memor
             read = os.readv(descriptor, buffers)
             digest = sha256(view[:read])
             head = view[: min(read, head_bytes)].tobytes()
-            while read := os.readv(descriptor, buffers):
-                if len(head) < head_bytes:
-                    head += view[: min(read, head_bytes - len(head))]
-                digest.update(view[:read])
+            # A read shorter than asked that gave the size lstat found is the end of the file: no
+            # second read to hear it (most files fit the buffer, which is one byte longer than them).
+            if read != size or read == len(view):
+                while read := os.readv(descriptor, buffers):
+                    if len(head) < head_bytes:
+                        head += view[: min(read, head_bytes - len(head))]
+                    digest.update(view[:read])
         finally:
             os.close(descriptor)
     except OSError as error:  # also EISDIR: a file replaced by a directory since it was stat'ed

@@ -108,3 +108,16 @@ def test_a_fifo_in_place_of_a_file_does_not_hang_the_reader(tmp_path: Path) -> N
     reader.start()
     reader.join(timeout=5)
     assert [_content(state) for state in found] == [(hashlib.sha256(b"").hexdigest(), None, None)]
+
+
+def test_a_file_that_changed_size_since_its_lstat_is_read_to_its_end(tmp_path: Path) -> None:
+    grown, shrunk = tmp_path / "grown", tmp_path / "shrunk"
+    grown.write_bytes(b"a" * 100)
+    shrunk.write_bytes(b"b" * 100)
+    files = [(str(grown), os.lstat(grown)), (str(shrunk), os.lstat(shrunk))]
+    grown.write_bytes(b"a" * 5000)  # beyond the buffer sized from the lstat sizes
+    shrunk.write_bytes(b"b" * 10)
+    assert [state.sha256 for state in read_states(files, _POLICY)] == [
+        hashlib.sha256(b"a" * 5000).hexdigest(),
+        hashlib.sha256(b"b" * 10).hexdigest(),
+    ]
