@@ -61,6 +61,8 @@ def test_the_process_listener_loads_only_what_it_needs() -> None:
     assert set(loaded.split()).isdisjoint({"dataclasses", "inspect", "typing", "contextlib", "pickle", "re"})
     # The socket module's enums (with enum and selectors) ~0.8 MiB: the listener uses _socket's type.
     assert set(loaded.split()).isdisjoint({"socket", "enum", "selectors"})
+    # ctypes (with _ctypes and libffi) ~0.7 MiB: the agent opens fanotify and hands the listener the fd.
+    assert "ctypes" not in loaded.split()
 
 
 def test_listener_frames_are_what_a_multiprocessing_connection_receives() -> None:
