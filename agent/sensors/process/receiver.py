@@ -11,11 +11,10 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
 
-from agent.sensors.process.channel import loads
+from agent.sensors.process.channel import Receiver, loads
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Started
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ class ConnectorReceiver:
         self._on_ready = on_ready
         self._items: deque[Seen] = deque()
         self._process: subprocess.Popen[bytes] | None = None
-        self._channel: Connection | None = None
+        self._channel: Receiver | None = None
         self._thread: threading.Thread | None = None
         self.realtime = False
         self.exec_opens = False
@@ -112,7 +111,7 @@ class ConnectorReceiver:
                     pass_fds=(theirs.fileno(),) if fanotify_fd < 0 else (theirs.fileno(), fanotify_fd),
                     stdin=subprocess.DEVNULL,
                 )
-                self._channel = Connection(ours.detach())
+                self._channel = Receiver(socket.socket(fileno=ours.detach()))
         finally:
             if fanotify_fd >= 0:  # the listener has its own copy: the group lives as long as it does
                 os.close(fanotify_fd)
