@@ -65,7 +65,7 @@ class KafkaConfig(Section, KafkaSecurity):
     bootstrap: Annotated[str, Field(min_length=1)]
     topic: Annotated[str, Field(min_length=1)] = EVENTS_TOPIC
     client_id: str = "canhgac-agent"
-    compression: Literal["zstd", "gzip", "none"] = "zstd"
+    compression: Literal["gzip", "none"] = "gzip"
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     linger_ms: Annotated[int, Field(ge=0)] = 5
 

@@ -37,7 +37,7 @@ class KafkaConfig(KafkaSecurityRules, msgspec.Struct, kw_only=True, frozen=True,
     bootstrap: Annotated[str, msgspec.Meta(min_length=1)]
     topic: Annotated[str, msgspec.Meta(min_length=1)] = "canhgac.events"
     client_id: str = "canhgac-agent"
-    compression: Literal["zstd", "gzip", "none"] = "zstd"
+    compression: Literal["gzip", "none"] = "gzip"
     request_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 5
 
