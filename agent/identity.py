@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import msgspec
-import psutil
 
 from agent.config import AgentConfig
+from agent.host_addresses import interface_addresses
 from agent.state_file import load_or_create
 from agent.version import AGENT_VERSION
 from event_contract.wire_types import AgentInfoWire as AgentInfo
@@ -92,14 +92,10 @@ def _machine_id() -> str | None:
 def _addresses() -> list[str]:
     """Every non-loopback IPv4/IPv6 address; link-local IPv6 keeps no zone suffix."""
     found: list[str] = []
-    for addresses in psutil.net_if_addrs().values():
-        for address in addresses:
-            if address.family not in (socket.AF_INET, socket.AF_INET6):
-                continue
-            ip = address.address.split("%", 1)[0]
-            if ip.startswith("127.") or ip == "::1" or ip in found:
-                continue
-            found.append(ip)
+    for ip in interface_addresses():
+        if ip.startswith("127.") or ip == "::1" or ip in found:
+            continue
+        found.append(ip)
     return found
 
 

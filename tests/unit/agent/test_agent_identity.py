@@ -26,3 +26,22 @@ def test_host_overrides_win_over_detection(tmp_path: Path) -> None:
     assert identity.agent.id == load_agent_id(tmp_path)
     assert identity.system.security_level == 4
     assert "127.0.0.1" not in identity.host.ip
+
+
+def test_interface_addresses_are_those_psutil_lists_in_its_order() -> None:
+    # psutil (still the process sensor's fallback) calls the same getifaddrs; the agent no longer loads it.
+    import socket
+
+    import psutil
+
+    from agent.host_addresses import interface_addresses
+
+    expected = [
+        address.address.split("%", 1)[0]
+        for addresses in psutil.net_if_addrs().values()
+        for address in addresses
+        if address.family in (socket.AF_INET, socket.AF_INET6)
+    ]
+    found = interface_addresses()
+    assert found == expected
+    assert "127.0.0.1" in found
