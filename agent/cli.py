@@ -24,10 +24,10 @@ EXIT_CONFIG_ERROR = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The agent restarted by `run` finds the command line's outcome and the configuration read for it
-    # (agent.config_handoff): it then imports neither argparse nor PyYAML.
+    # (agent.config_handoff): it then imports neither argparse, PyYAML nor psutil.
     handed = take_over() if argv is None else None
     if handed is not None:
-        command, config_path, document = "run", *handed
+        command, config_path, document = "run", handed.config_path, handed.document
     else:
         arguments = _parser().parse_args(argv)
         command, config_path, document = arguments.command, arguments.config, None
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "enroll":
         print(render_enrollment(config), end="")
         return 0
-    return _run(config)
+    return _run(config, None if handed is None else handed.host_addresses)
 
 
 def render_config(config: AgentConfig, sensors: dict[str, Any]) -> str:
@@ -79,7 +79,7 @@ def render_enrollment(config: AgentConfig) -> str:
     return yaml.safe_dump({"agents": [entry]}, sort_keys=False, allow_unicode=True)
 
 
-def _run(config: AgentConfig) -> int:
+def _run(config: AgentConfig, host_addresses: list[str] | None = None) -> int:
     from agent.jsonlog import configure_logging
     from agent.memory import use_one_malloc_arena
     from agent.service import run_agent, run_event_loop
@@ -87,7 +87,7 @@ def _run(config: AgentConfig) -> int:
     configure_logging(config.logging.level)
     use_one_malloc_arena()  # before any thread starts
     try:
-        run_event_loop(lambda: run_agent(config))
+        run_event_loop(lambda: run_agent(config, host_addresses=host_addresses))
     except Exception:  # e.g. an unwritable state directory: say why in the log format, exit non-zero
         logging.getLogger("agent").exception("agent failed")
         return EXIT_FAILURE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.config import validate_config
-from agent.identity import AGENT_ID_FILE, detect_identity, load_agent_id
+from agent.identity import AGENT_ID_FILE, detect_identity, host_addresses, load_agent_id
 from tests.unit.agent.runtime_fixtures import minimal_document
 
 
@@ -28,20 +28,8 @@ def test_host_overrides_win_over_detection(tmp_path: Path) -> None:
     assert "127.0.0.1" not in identity.host.ip
 
 
-def test_interface_addresses_are_those_psutil_lists_in_its_order() -> None:
-    # psutil (still the process sensor's fallback) calls the same getifaddrs; the agent no longer loads it.
-    import socket
+def test_addresses_handed_over_are_used_as_given(tmp_path: Path) -> None:
+    config = validate_config(minimal_document(tmp_path))
 
-    import psutil
-
-    from agent.host_addresses import interface_addresses
-
-    expected = [
-        address.address.split("%", 1)[0]
-        for addresses in psutil.net_if_addrs().values()
-        for address in addresses
-        if address.family in (socket.AF_INET, socket.AF_INET6)
-    ]
-    found = interface_addresses()
-    assert found == expected
-    assert "127.0.0.1" in found
+    assert detect_identity(config, ["192.0.2.7", "2001:db8::7"]).host.ip == ["192.0.2.7", "2001:db8::7"]
+    assert detect_identity(config).host.ip == host_addresses()

@@ -15,6 +15,7 @@ import yaml
 
 from agent.config import read_document, validate_config
 from agent.config_handoff import HANDOFF_ENV, hand_over, take_over
+from agent.identity import host_addresses
 from tests.unit.agent.runtime_fixtures import minimal_document
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,8 +38,8 @@ def test_the_document_handed_over_is_the_one_read_with_overrides(
     handed = take_over()
 
     assert handed is not None
-    assert handed == (path, read_document(path))
-    assert validate_config(handed[1]).system.security_level == 2
+    assert handed == (path, read_document(path), host_addresses())
+    assert validate_config(handed.document).system.security_level == 2
     assert HANDOFF_ENV not in os.environ
     with pytest.raises(OSError, match="Bad file descriptor"):  # closed: it reaches no child of the agent
         os.fstat(fd)
@@ -71,7 +72,7 @@ def _maps(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
 
-def test_the_restarted_agent_runs_without_yaml_and_argparse(tmp_path: Path) -> None:
+def test_the_restarted_agent_runs_without_yaml_argparse_and_psutil(tmp_path: Path) -> None:
     document = minimal_document(tmp_path / "state", pipeline={"drain_timeout_s": 0.5})
     path = _write(tmp_path / "agent.yaml", document)
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC" and k != HANDOFF_ENV}
@@ -98,5 +99,6 @@ def test_the_restarted_agent_runs_without_yaml_and_argparse(tmp_path: Path) -> N
         agent.wait(30)
     assert b"PYTHONMALLOC=malloc" in environ  # the restart happened, in the same process
     assert "_yaml" not in maps  # PyYAML's C extension, loaded by the process before the restart
+    assert "_psutil_linux" not in maps
     assert not [target for target in descriptors if "canhgac-agent-config" in target]
     assert agent.returncode == 0

@@ -140,8 +140,9 @@ from agent.sensor_registry import build_sensor, configured_sensors
 config = load_config(Path(sys.argv[1]), {})
 check_sensors(config)
 sensors = [build_sensor(entry, config.state_dir) for entry in configured_sensors(config)[0]]
-detect_identity(config)
-# psutil is only the process sensor's fallback (host addresses come from getifaddrs): ~0.9 MiB idle.
+# The restarted agent is handed the host's addresses (agent.config_handoff); psutil is otherwise only the
+# process sensor's fallback: ~0.9 MiB idle.
+detect_identity(config, ["192.0.2.1"])
 print(sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "psutil")))
 """
 
