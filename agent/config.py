@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 
 from agent.config_rules import prepare
 from agent.config_types import (
@@ -53,6 +52,7 @@ __all__ = [
     "SystemConfig",
     "apply_env_overrides",
     "load_config",
+    "read_document",
     "validate_config",
     "validate_section",
 ]
@@ -74,9 +74,15 @@ class ConfigError(ValueError):
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> AgentConfig:
     """Read, override and validate. Raises :class:`ConfigError` listing every problem found."""
+    return validate_config(read_document(path, environ))
+
+
+def read_document(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The file's document with the environment's overrides applied, not yet validated. Raises
+    :class:`ConfigError` if the file cannot be read or parsed or an override is malformed."""
     document = _read_yaml(path)
     apply_env_overrides(document, os.environ if environ is None else environ)
-    return validate_config(document)
+    return document
 
 
 def validate_config(document: Mapping[str, Any]) -> AgentConfig:
@@ -130,6 +136,8 @@ def apply_env_overrides(document: dict[str, Any], environ: Mapping[str, str]) ->
 
 
 def _scalar(text: str) -> Any:
+    import yaml  # here, not at the top: see agent.config_handoff
+
     try:
         return yaml.safe_load(text) if text else text
     except yaml.YAMLError:
@@ -137,6 +145,8 @@ def _scalar(text: str) -> Any:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # here, not at the top: see agent.config_handoff
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

@@ -5,7 +5,8 @@ every event before it (acks=all); when Kafka is unreachable the events stay and 
 exponential backoff, so capture continues into the spool and delivery resumes, in order, on return.
 
 Delivery is at-least-once: if the process dies after Kafka acknowledged a batch but before the delete
-committed (it is committed with the next read, so up to the linger later), or if a send timed out after
+committed (it is committed with the next spool write or read, so up to the linger later), or if a send
+timed out after
 the broker had in fact written it, those events are sent again by a new producer session. Every copy
 carries the same ``event.id`` and ``(agent.id, event.sequence)``, so the collector makes the duplicate
 harmless by using ``event.id`` as the document id.
@@ -83,13 +84,11 @@ class DeliveryLoop:
         self._wake.set()
 
     async def run(self) -> None:
-        acknowledged: int | None = None  # the last acknowledged sequence, deleted with the next read
         try:
             while True:
                 self._wake.clear()
-                batch = await self._spool.read(self._batch_size, delete_through=acknowledged)
+                batch = await self._spool.read(self._batch_size)
                 took_all = self._spool.stats.depth <= len(batch)  # as of the read
-                acknowledged = None
                 if not batch:
                     if self._draining:
                         return
@@ -99,6 +98,9 @@ class DeliveryLoop:
                     await self._sleep_until_woken(self._backoff.after(self._failures), wakeable=False)
                     continue
                 acknowledged = await self._deliver(batch)
+                if acknowledged is not None:
+                    # Deleted by the next spool write (in its transaction) or read, whichever comes first.
+                    self._spool.acknowledge(acknowledged)
                 if took_all and not self._draining:
                     # The read took everything: let the next batch fill. Each round trip (send, ack, delete
                     # with its fsync, read) has a fixed cost, several thread and event-loop wake-ups above
@@ -106,8 +108,7 @@ class DeliveryLoop:
                     # spool writes, so a batch short of ``batch_size`` does not mean nothing is waiting.)
                     await asyncio.sleep(self._linger_s)
         finally:
-            if acknowledged is not None:
-                await self._delete_on_the_way_out(acknowledged)
+            await self._delete_on_the_way_out()
             await self._disconnect()
 
     async def _deliver(self, rows: list[SpooledEvent]) -> int | None:
@@ -137,11 +138,11 @@ class DeliveryLoop:
         await asyncio.sleep(self._backoff.after(self._failures))
         return None
 
-    async def _delete_on_the_way_out(self, sequence: int) -> None:
+    async def _delete_on_the_way_out(self) -> None:
         """Delete what was acknowledged before stopping. Should it fail, those events are sent again by
         the next run: a duplicate the collector absorbs, never a loss."""
         try:
-            await self._spool.delete_through(sequence)
+            await self._spool.delete_acknowledged()
         except Exception as error:
             log.warning("deleting acknowledged events failed", extra={"error": repr(error)})
 

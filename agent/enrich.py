@@ -119,19 +119,18 @@ class Enricher:
         self._system = _wire(identity.system, InformationSystemWire)
 
     def enrich(self, observation: Observation) -> PendingEvent:
-        encoded = self.encode(self.document(observation), observation.dataset)
-        return PendingEvent(
-            self._key,
-            _DATASETS[observation.dataset].droppable,
-            encoded,
-            encoded.count(_SEQUENCE_PLACEHOLDER) == 1,
-        )
+        dataset = _DATASETS[observation.dataset]
+        encoded = self._encode(self._document(observation, dataset), dataset.wire)
+        return PendingEvent(self._key, dataset.droppable, encoded, encoded.count(_SEQUENCE_PLACEHOLDER) == 1)
 
     def encode(self, document: dict[str, Any], dataset: Dataset) -> bytes:
         """Validate and encode an event built by :meth:`document`; raises :class:`InvalidObservation`."""
+        return self._encode(document, _DATASETS[dataset].wire)
+
+    def _encode(self, document: dict[str, Any], wire: type[Any]) -> bytes:
         try:
             # from_attributes: a sensor may hand contract models (the heartbeat's health) as well as dicts.
-            event = msgspec.convert(document, _DATASETS[dataset].wire, from_attributes=True)
+            event = msgspec.convert(document, wire, from_attributes=True)
         except msgspec.ValidationError:
             return self.by_the_contract(document)
         return encode_struct(event)
@@ -154,6 +153,9 @@ class Enricher:
 
     def document(self, observation: Observation) -> dict[str, Any]:
         """The event as a mapping for :meth:`encode`: a new ``event.id``, ``event.sequence`` 0."""
+        return self._document(observation, _DATASETS[observation.dataset])
+
+    def _document(self, observation: Observation, dataset: _Dataset) -> dict[str, Any]:
         fields = observation.fields
         if not RUNTIME_OWNED.isdisjoint(fields):
             clashing = ", ".join(sorted(RUNTIME_OWNED & fields.keys()))
@@ -167,7 +169,6 @@ class Enricher:
                 f"event.{name}" for name in sorted(RUNTIME_OWNED_EVENT_FIELDS & sensor_meta.keys())
             )
             raise InvalidObservation(f"observation sets runtime-owned fields: {names}")
-        dataset = _DATASETS[observation.dataset]
         # Tuples are given as they are for the lists (msgspec converts them); None is what an absent
         # outcome or message is anyway. Later keys win over the sensor's "event" and "canhgac".
         return {

@@ -10,12 +10,12 @@ from __future__ import annotations
 import platform
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import msgspec
-import psutil
 
 from agent.config import AgentConfig
 from agent.state_file import load_or_create
@@ -48,14 +48,16 @@ def load_agent_id(state_dir: Path) -> str:
     return load_or_create(state_dir / AGENT_ID_FILE, lambda: str(uuid.uuid4()))
 
 
-def detect_identity(config: AgentConfig) -> Identity:
+def detect_identity(config: AgentConfig, addresses: Sequence[str] | None = None) -> Identity:
+    """The identity stamped on events; ``addresses`` are the host's (:func:`host_addresses`) when the
+    caller already has them, as the agent restarted on the system malloc has (``agent.config_handoff``)."""
     agent_id = load_agent_id(config.state_dir)
     hostname = socket.gethostname()
     host = HostInfo(
         id=config.host.id or _machine_id() or agent_id,
         name=config.host.name or hostname,
         hostname=hostname,
-        ip=_addresses(),
+        ip=list(host_addresses() if addresses is None else addresses),
         architecture=platform.machine() or None,
         os=_os_info(),
     )
@@ -89,8 +91,12 @@ def _machine_id() -> str | None:
     return None
 
 
-def _addresses() -> list[str]:
+def host_addresses() -> list[str]:
     """Every non-loopback IPv4/IPv6 address; link-local IPv6 keeps no zone suffix."""
+    # psutil stays resident once imported (~0.9 MiB): the agent restarted on the system malloc is handed
+    # these addresses by the process before it, which had psutil loaded anyway.
+    import psutil
+
     found: list[str] = []
     for addresses in psutil.net_if_addrs().values():
         for address in addresses:

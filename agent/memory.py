@@ -14,7 +14,7 @@ import ctypes
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 # glibc's mallopt parameter for the number of malloc arenas (<malloc.h>).
 _M_ARENA_MAX = -8
@@ -64,7 +64,7 @@ async def trim_periodically(
         trim()
 
 
-def restart_with_system_malloc() -> None:
+def restart_with_system_malloc(environment: Callable[[], Mapping[str, str]] = dict) -> None:
     """Replace this process (same pid, arguments and environment) with one whose Python objects come
     from the C library's malloc instead of CPython's own small-object allocator (``PYTHONMALLOC=malloc``,
     which takes effect only at interpreter start). Returns without doing so when ``PYTHONMALLOC`` is
@@ -76,13 +76,18 @@ def restart_with_system_malloc() -> None:
     few long-lived objects created meanwhile (log records, Kafka buffers) keep each of them, ~10 MiB of
     the idle agent's RSS, and :func:`release_free_memory` cannot touch them. Under glibc's malloc the
     freed objects are ordinary free chunks, which ``malloc_trim`` hands back. The cost is CPU per
-    allocation: docs/agent.md, "Memory", has both figures."""
+    allocation: docs/agent.md, "Memory", has both figures.
+
+    ``environment`` is called once the restart is decided, for variables to add for the restarted
+    process (:mod:`agent.config_handoff`); they are removed again if the ``exec`` fails."""
     if "PYTHONMALLOC" in os.environ or sys.flags.ignore_environment or _malloc_trim is None:
         return
     if not sys.executable or not sys.orig_argv:
         return
-    os.environ["PYTHONMALLOC"] = "malloc"
+    added = {"PYTHONMALLOC": "malloc", **environment()}
+    os.environ.update(added)
     try:
         os.execv(sys.executable, sys.orig_argv)  # noqa: S606 (the interpreter's own command line)
     except OSError:  # carry on as started rather than fail over an optimisation
-        del os.environ["PYTHONMALLOC"]
+        for name in added:
+            del os.environ[name]

@@ -36,16 +36,20 @@ def check_sensors(config: AgentConfig) -> dict[str, dict[str, Any]]:
 
 
 async def run_agent(
-    config: AgentConfig, extra_sensors: Sequence[Sensor] = (), counters: Counters | None = None
+    config: AgentConfig,
+    extra_sensors: Sequence[Sensor] = (),
+    counters: Counters | None = None,
+    host_addresses: Sequence[str] | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully (see :class:`AgentRuntime`).
 
     ``extra_sensors`` and ``counters`` let a test or benchmark harness add a synthetic sensor and watch
-    progress; the installed agent passes neither."""
+    progress; the installed agent passes neither. ``host_addresses`` are the host's when already known
+    (see :func:`agent.identity.detect_identity`)."""
     configured, problems = configured_sensors(config)
     if problems:
         raise ConfigError(problems)
-    identity = detect_identity(config)
+    identity = detect_identity(config, host_addresses)
     signing_key = load_or_create_key(config.state_dir)
     sensors = [build_sensor(entry, config.state_dir) for entry in configured]
     spool = Spool(

@@ -124,8 +124,10 @@ class Spool:
         # Only this connection writes the spool: the counter is read once and then kept here as well.
         self._next_sequence = self._counter("next_sequence")
 
-    def append(self, items: Sequence[Spoolable]) -> AppendResult:
-        """Number, render and store ``items`` in one transaction; apply the cap policy in it too."""
+    def append(self, items: Sequence[Spoolable], delete_through: int | None = None) -> AppendResult:
+        """Number, render and store ``items`` in one transaction; apply the cap policy in it too. With
+        ``delete_through``, the events up to it (acknowledged) are deleted first, in the same transaction:
+        one commit, with its fsync, instead of two."""
         first = self._next_sequence
         end = first + len(items)
         sequences = list(range(first, end))
@@ -148,6 +150,8 @@ class Spool:
         events, size_before = self._events, self._bytes
         try:
             with self._transaction():
+                if delete_through is not None:
+                    self._delete_through(delete_through)
                 self._db.executemany(INSERT, rows)
                 self._events += len(sequences)
                 self._bytes += sum(row[3] for row in rows)
@@ -186,23 +190,32 @@ class Spool:
 
     def delete_through(self, sequence: int) -> int:
         """Delete every event up to and including ``sequence`` (they were acknowledged)."""
-        with self._transaction():
-            events, size = self._db.execute(
-                "SELECT COALESCE(SUM(events), 0), COALESCE(SUM(bytes), 0) FROM batches"
-                " WHERE first_sequence <= ? AND last_sequence <= ?",
-                (sequence, sequence),
-            ).fetchone()
-            self._db.execute(
-                "DELETE FROM batches WHERE first_sequence <= ? AND last_sequence <= ?", (sequence, sequence)
-            )
-            # A batch read in part (a read's limit, a partial acknowledgement) keeps its unacknowledged rest.
-            for batch in list(
-                read_batches(self._db, "first_sequence <= ? AND last_sequence > ?", (sequence, sequence))
-            ):
-                rest = batch.after(sequence)
-                self._replace(batch, rest)
-                events += len(batch.sequences) - len(rest.sequences)
-                size += batch.size - rest.size
+        events, size = self._events, self._bytes
+        try:
+            with self._transaction():
+                return self._delete_through(sequence)
+        except BaseException:
+            self._events, self._bytes = events, size  # rolled back: so are the figures
+            raise
+
+    def _delete_through(self, sequence: int) -> int:
+        """:meth:`delete_through` inside the caller's transaction; the figures follow at once."""
+        events, size = self._db.execute(
+            "SELECT COALESCE(SUM(events), 0), COALESCE(SUM(bytes), 0) FROM batches"
+            " WHERE first_sequence <= ? AND last_sequence <= ?",
+            (sequence, sequence),
+        ).fetchone()
+        self._db.execute(
+            "DELETE FROM batches WHERE first_sequence <= ? AND last_sequence <= ?", (sequence, sequence)
+        )
+        # A batch read in part (a read's limit, a partial acknowledgement) keeps its unacknowledged rest.
+        for batch in list(
+            read_batches(self._db, "first_sequence <= ? AND last_sequence > ?", (sequence, sequence))
+        ):
+            rest = batch.after(sequence)
+            self._replace(batch, rest)
+            events += len(batch.sequences) - len(rest.sequences)
+            size += batch.size - rest.size
         self._events -= events
         self._bytes -= size
         return int(events)
@@ -333,11 +346,16 @@ class AsyncSpool:
     A call goes to the thread on a queue and its outcome comes back by ``call_soon_threadsafe``: ~30 µs of
     CPU per round trip on a small virtual machine, against ~85 µs through ``run_in_executor`` (an
     executor's locks and work item, a concurrent future chained to the loop's); at 1,000 events/s there
-    are ~25 a second. A call whose caller was cancelled still runs, in its turn, as with an executor."""
+    are ~25 a second. A call whose caller was cancelled still runs, in its turn, as with an executor.
+
+    Acknowledged events (:meth:`acknowledge`) are deleted by the next call that comes anyway, a write
+    (in its transaction) or a read, not by a call and a commit of their own."""
 
     def __init__(self, spool: Spool) -> None:
         self._spool = spool
         self._stats = spool.stats()
+        self._acknowledged: int | None = None
+        """The last sequence Kafka acknowledged that no call has deleted yet."""
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="spool", daemon=True)
         self._thread.start()
@@ -347,17 +365,45 @@ class AsyncSpool:
         """The figures as of the last completed call; never blocks."""
         return self._stats
 
-    async def append(self, items: Sequence[Spoolable]) -> AppendResult:
-        return await self._run(self._spool.append, items)
+    def acknowledge(self, sequence: int) -> None:
+        """Kafka acknowledged every event through ``sequence``: the next append or read deletes them.
+        Never blocks. Until then they stay in the spool, so a crash meanwhile sends them again (a
+        duplicate the collector absorbs), as when the delete waited for the next read."""
+        if self._acknowledged is None or sequence > self._acknowledged:
+            self._acknowledged = sequence
 
-    async def read(self, limit: int, delete_through: int | None = None) -> list[SpooledEvent]:
-        return await self._run(self._spool.read, limit, delete_through)
+    async def append(self, items: Sequence[Spoolable]) -> AppendResult:
+        acknowledged, self._acknowledged = self._acknowledged, None
+        try:
+            return await self._run(self._spool.append, items, acknowledged)
+        except BaseException:  # rolled back, or unknown (cancelled): deleting twice deletes nothing more
+            self._keep(acknowledged)
+            raise
+
+    async def read(self, limit: int) -> list[SpooledEvent]:
+        acknowledged, self._acknowledged = self._acknowledged, None
+        try:
+            return await self._run(self._spool.read, limit, acknowledged)
+        except BaseException:
+            self._keep(acknowledged)
+            raise
 
     async def delete_through(self, sequence: int) -> int:
         return await self._run(self._spool.delete_through, sequence)
 
+    async def delete_acknowledged(self) -> None:
+        """Delete what :meth:`acknowledge` recorded now, e.g. before stopping."""
+        if self._acknowledged is not None:
+            acknowledged, self._acknowledged = self._acknowledged, None
+            try:
+                await self._run(self._spool.delete_through, acknowledged)
+            except BaseException:
+                self._keep(acknowledged)
+                raise
+
     async def close(self) -> None:
         try:
+            await self.delete_acknowledged()
             await self._run(self._spool.close)
         finally:
             self._calls.put(None)
@@ -368,6 +414,10 @@ class AsyncSpool:
         future: asyncio.Future[T] = loop.create_future()
         self._calls.put((loop, future, call, args))
         return await future
+
+    def _keep(self, acknowledged: int | None) -> None:
+        if acknowledged is not None:
+            self.acknowledge(acknowledged)
 
     def _serve(self) -> None:
         while (request := self._calls.get()) is not None:

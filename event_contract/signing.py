@@ -89,7 +89,7 @@ class Signer:
         padded = key.ljust(self._BLOCK, b"\0")
         self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
         self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
-        self._kid = kid.encode("ascii")
+        self._kid_header = (KEY_ID_HEADER, kid.encode("ascii"))  # the same for every value: one tuple
 
     def headers(self, value: bytes) -> list[tuple[str, bytes]]:
         """The same headers as ``signature_headers(key, kid, value)``."""
@@ -97,10 +97,7 @@ class Signer:
         inner.update(value)
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return [
-            (KEY_ID_HEADER, self._kid),
-            (SIGNATURE_HEADER, binascii.b2a_base64(outer.digest(), newline=False)),
-        ]
+        return [self._kid_header, (SIGNATURE_HEADER, binascii.b2a_base64(outer.digest(), newline=False))]
 
 
 def header_value(headers: Iterable[tuple[str, bytes | None]], name: str) -> bytes | None:

@@ -48,8 +48,11 @@ def _by_letter_frequency(literals: Iterable[str]) -> Callable[[str], list[int]]:
 def _weak(clause: Clause) -> bool:
     """A clause satisfied by one- or two-character text ("-", "/c", ":") rules out almost no event, yet
     its literals hit many times per text and enlarge the satisfied set every event. Unless it is a rule's
-    anchor, such a clause is left to the rule's own matcher (leaving a clause out only lets more through)."""
-    return any(len(literal) <= _WEAK and how == CONTAINS for _, literal, how in clause)
+    anchor, such a clause is left to the rule's own matcher (leaving a clause out only lets more through).
+    Short non-ASCII literals (SigmaHQ's lists of look-alike or invisible characters) rarely occur in event
+    text, so a clause of those rules events out and stays (Windows worst case: 6.44 -> 6.35 candidate
+    rules per event)."""
+    return any(len(literal) <= _WEAK and literal.isascii() and how == CONTAINS for _, literal, how in clause)
 
 
 def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, ...]]) -> Scanner:

@@ -13,7 +13,8 @@ class followed by a literal ``]``, are refused outright.
 
 The pre-filter compares with lower-cased event text, so literals are lower-cased and kept to printable
 ASCII, whose lower-casing does not depend on neighbouring characters. Under ``(?i)`` RE2 also folds ``s``
-with U+017F (long s), whose lower case is not ``s``, so runs are cut at ``s`` there.
+with U+017F (long s), whose lower case is itself, not ``s``: there ``s`` stands for two alternatives,
+``s`` and ``ſ`` (``(?i)set`` needs ``set`` or ``ſet`` in the lower-cased text).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _SUBPATTERN = _parser.SUBPATTERN
 _REPEATS = (_parser.MAX_REPEAT, _parser.MIN_REPEAT)
 _MAX_ALTERNATIVES = 16  # a run with more alternatives than this is cut: each one costs a literal
 _FIRST_PRINTABLE, _LAST_PRINTABLE = 0x20, 0x7E
+_LONG_S = "\u017f"  # RE2 folds it with s under (?i)
 
 
 def required_literal(pattern: str) -> tuple[str, ...]:
@@ -89,13 +91,17 @@ def minimum_length(pattern: str) -> int:
 def _choices(opcode: Any, argument: Any, *, folded: bool) -> list[str] | None:
     """The texts one parsed item matches, if it can only match a few literal strings; else None."""
     if opcode is _LITERAL:
-        character = chr(argument)
-        return [character.lower()] if _usable(character, folded=folded) else None
+        return _lowered(chr(argument), folded=folded)
     if opcode is _IN:  # a class: only plain listed characters (no ranges, categories or negation)
-        if not all(op is _LITERAL and _usable(chr(code), folded=folded) for op, code in argument):
+        if not all(op is _LITERAL for op, _ in argument):
             return None
-        characters = sorted({chr(code).lower() for _, code in argument})
-        return characters if len(characters) <= _MAX_ALTERNATIVES else None
+        characters: set[str] = set()
+        for _, code in argument:
+            lowered = _lowered(chr(code), folded=folded)
+            if lowered is None:
+                return None
+            characters.update(lowered)
+        return sorted(characters) if len(characters) <= _MAX_ALTERNATIVES else None
     if opcode is _BRANCH:  # alternatives (?:a|b) that the parser left in the sequence
         alternatives: list[str] = []
         for branch in argument[1]:
@@ -124,7 +130,10 @@ def _sequence(items: Any, *, folded: bool) -> list[str] | None:
     return texts
 
 
-def _usable(character: str, *, folded: bool) -> bool:
+def _lowered(character: str, *, folded: bool) -> list[str] | None:
+    """What the character is in lower-cased text that RE2 matched: printable ASCII only; under (?i) an
+    ``s`` or ``S`` may also have matched U+017F, which lower-casing leaves as it is."""
     if len(character) != 1 or not _FIRST_PRINTABLE <= ord(character) <= _LAST_PRINTABLE:
-        return False
-    return not (folded and character.lower() == "s")
+        return None
+    lowered = character.lower()
+    return [lowered, _LONG_S] if folded and lowered == "s" else [lowered]

@@ -9,8 +9,9 @@ for processes that exit before /proc can be read), CAP_SYS_NICE (real-time prior
 CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (reading other users' /proc entries). Without the connector the
 sensor polls and reports ``degraded``.
 
-Modules: ``config``, ``connector`` (netlink wire format), ``procfs`` (reading /proc), ``exec_opens``
-(fanotify), ``snapshotter`` (events to snapshots), ``listener`` (the separate process),
+Modules: ``config``, ``connector`` (netlink wire format), ``procfs`` (reading /proc), ``fanotify``
+(opening the exec-open group, in the agent), ``exec_opens`` (reading it, in the listener),
+``snapshotter`` (events to snapshots), ``listener`` (the separate process), ``channel`` (its messages),
 ``receiver`` (the agent's side of it), ``poller`` (psutil fallback), ``identity`` (boot clock, entity
 ids), ``exe_hash`` (cached hashes), ``accounts`` (names of ids), ``observation``, ``sensor``.
 """

@@ -3,12 +3,12 @@
 The proc connector says only "pid N called exec"; a process that exits before /proc/N/exe is read leaves
 no trace of its program. fanotify reports the opening of the executable with an open descriptor of the
 file itself, so the path can be resolved later, however short the process. It needs CAP_SYS_ADMIN;
-without it the listener simply has no fallback.
+without it the listener simply has no fallback. The agent opens the fanotify group (:mod:`fanotify`,
+which needs ``ctypes``) and the listener, given its descriptor, reads it here.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import struct
 from collections import OrderedDict
@@ -17,68 +17,27 @@ from collections import OrderedDict
 ExeKey = tuple[int, int, int]
 """(device, inode, mtime_ns): a rewritten or replaced binary gets a new key."""
 
-FAN_CLOEXEC = 0x1
-FAN_NONBLOCK = 0x2
-FAN_CLASS_NOTIF = 0x0
-FAN_MARK_ADD = 0x1
-FAN_MARK_MOUNT = 0x10
-FAN_OPEN_EXEC = 0x1000
 FAN_Q_OVERFLOW = 0x4000
-AT_FDCWD = -100
 _METADATA = struct.Struct("=IBBHQii")
 _READ_SIZE = 64 * 1024
 _PIDS_REMEMBERED = 8192
 # The ELF interpreter is opened for exec right after the program: it is never the program.
 _LOADER_PREFIXES = ("ld-linux", "ld-musl", "ld.so", "ld64.so")
-# Filesystems nobody executes programs from.
-_PSEUDO_FILESYSTEMS = frozenset(
-    {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "securityfs", "debugfs", "tracefs",
-     "pstore", "bpf", "configfs", "fusectl", "binfmt_misc", "autofs", "hugetlbfs", "rpc_pipefs", "nsfs"}
-)  # fmt: skip
-
-# The C library this interpreter already loaded (``ctypes.util.find_library`` would import subprocess and
-# friends into the listener, ~1.5 MiB of RSS, to find the same file).
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.fanotify_init.argtypes = [ctypes.c_uint, ctypes.c_uint]
-_libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_int, ctypes.c_char_p]
-_libc.fanotify_init.restype = _libc.fanotify_mark.restype = ctypes.c_int
-
-
-def _mount_points() -> list[bytes]:
-    points: list[bytes] = []
-    with open("/proc/self/mounts", "rb") as stream:
-        for line in stream:
-            fields = line.split()
-            if len(fields) >= 3 and fields[2].decode() not in _PSEUDO_FILESYSTEMS:
-                # /proc/self/mounts escapes spaces and the like as octal.
-                points.append(fields[1].decode("unicode_escape").encode("latin-1"))
-    return points
 
 
 class ExecOpens:
-    """Remembers, per pid, the programs opened for exec since that pid's last exec was reported.
+    """Remembers, per pid, the programs opened for exec since that pid's last exec was reported, read
+    from the fanotify descriptor ``fd`` (:func:`agent.sensors.process.fanotify.open_exec_fanotify`).
 
     ``fileno`` is for ``select``/``poll``; ``drain`` reads what is queued (non-blocking); ``program_of``
     pops what a pid opened and returns the program (the last opened file that is not the ELF loader: for
     a script that is its interpreter, as /proc/PID/exe would say). ``close`` releases the descriptor.
     """
 
-    def __init__(self) -> None:
-        flags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK
-        fd: int = _libc.fanotify_init(flags, os.O_RDONLY | os.O_LARGEFILE)
-        if fd < 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"fanotify_init: {os.strerror(error)}")
+    def __init__(self, fd: int) -> None:
         self._fd = fd
         self._opened: OrderedDict[int, list[tuple[str, ExeKey]]] = OrderedDict()
         self.overflows = 0
-        marked = 0
-        for point in _mount_points():
-            if _libc.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC, AT_FDCWD, point) == 0:
-                marked += 1
-        if not marked:
-            os.close(fd)
-            raise OSError(ctypes.get_errno(), "fanotify_mark: no mount could be marked")
 
     def fileno(self) -> int:
         return self._fd

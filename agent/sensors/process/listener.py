@@ -6,9 +6,10 @@ measured on a loaded 2-core host: a ``/bin/true`` lives well under a millisecond
 agent waits for the GIL while the event loop works, up to the 5 ms switch interval; (2) even alone it
 is woken too late under CPU load unless it runs with a real-time priority. So this process does nothing
 but recv, read /proc and send, at ``SCHED_FIFO`` when permitted; and as that is still not always
-in time (a VM's vCPU may be descheduled), it also follows fanotify exec opens (:mod:`exec_opens`) to
-know the program of a process that is already gone. Batches of ``Seen`` go to the agent as
-``marshal`` data over a private socketpair inherited from it; it exits when the agent goes away.
+in time (a VM's vCPU may be descheduled), it also follows fanotify exec opens (:mod:`exec_opens`, on a
+descriptor the agent opened: :mod:`fanotify`) to know the program of a process that is already gone.
+Batches of ``Seen`` go to the agent as ``marshal`` data over a private socketpair inherited from it; it
+exits when the agent goes away.
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ def _raise_priority(priority: int) -> bool:
     return True
 
 
-def _open_exec_opens() -> ExecOpens | None:
-    try:
-        return ExecOpens()
-    except OSError:
-        return None  # no CAP_SYS_ADMIN or no fanotify: /proc alone, and Started says so
+def _exec_opens(fanotify_fd: int) -> ExecOpens | None:
+    # -1: the agent could not open fanotify (no CAP_SYS_ADMIN or no fanotify): /proc alone, and Started
+    # says so.
+    return ExecOpens(fanotify_fd) if fanotify_fd >= 0 else None
 
 
 def _receive(sock: socket, snapshotter: Snapshotter, exec_opens: ExecOpens | None) -> tuple[list[Seen], int]:
@@ -64,7 +64,9 @@ def _receive(sock: socket, snapshotter: Snapshotter, exec_opens: ExecOpens | Non
         batch.extend(seen for event in parse(datagram) if (seen := snapshotter.see(event)) is not None)
 
 
-def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool) -> None:
+def serve(
+    channel: Sender, buffer_bytes: int, priority: int, report_exits: bool, fanotify_fd: int = -1
+) -> None:
     agent_pid = os.getppid()
     try:
         sock = open_connector(buffer_bytes)
@@ -72,7 +74,7 @@ def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool)
         channel.send(Failed(error.errno or 0, str(error)))
         return
     sock.setblocking(False)
-    exec_opens = _open_exec_opens()
+    exec_opens = _exec_opens(fanotify_fd)
     channel.send(Started(realtime=_raise_priority(priority), exec_opens=exec_opens is not None))
     snapshotter = Snapshotter(report_exits, exec_opens)
     poller = select.poll()
@@ -95,11 +97,11 @@ def serve(channel: Sender, buffer_bytes: int, priority: int, report_exits: bool)
 
 
 def main(argv: list[str]) -> int:
-    fd, buffer_bytes, priority, report_exits = (int(value) for value in argv)
+    fd, buffer_bytes, priority, report_exits, fanotify_fd = (int(value) for value in argv)
     channel = Sender(socket(fileno=fd))
     # Not contextlib.suppress: contextlib (with what it imports) would add ~0.5 MiB to this process.
     try:  # noqa: SIM105
-        serve(channel, buffer_bytes, priority, bool(report_exits))
+        serve(channel, buffer_bytes, priority, bool(report_exits), fanotify_fd)
     except (KeyboardInterrupt, BrokenPipeError, ConnectionResetError, EOFError):
         pass
     channel.close()

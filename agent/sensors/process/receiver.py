@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import subprocess
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
 
-from agent.sensors.process.channel import loads
+from agent.sensors.process.channel import Receiver, loads
 from agent.sensors.process.snapshotter import Failed, KernelDrops, Seen, Started
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,17 @@ def listener_command(arguments: list[str]) -> list[str]:
     would cost the listener more RSS than its own code; it imports only the standard library and its
     modules of this package."""
     return [sys.executable, "-I", "-S", "-c", _LISTENER_MAIN, _PACKAGE_ROOT, *arguments]
+
+
+def _open_fanotify() -> int:
+    """The exec-open fanotify descriptor for the listener, or -1 where it cannot be had (no
+    CAP_SYS_ADMIN, no fanotify): the listener then works from /proc alone and says so."""
+    from agent.sensors.process.fanotify import open_exec_fanotify
+
+    try:
+        return open_exec_fanotify()
+    except OSError:
+        return -1
 
 
 def _enlarge(sock: socket.socket, option: int, size: int) -> None:
@@ -76,7 +87,7 @@ class ConnectorReceiver:
         self._on_ready = on_ready
         self._items: deque[Seen] = deque()
         self._process: subprocess.Popen[bytes] | None = None
-        self._channel: Connection | None = None
+        self._channel: Receiver | None = None
         self._thread: threading.Thread | None = None
         self.realtime = False
         self.exec_opens = False
@@ -87,17 +98,23 @@ class ConnectorReceiver:
         self.received = 0
 
     def start(self) -> None:
+        fanotify_fd = _open_fanotify()
         ours, theirs = socket.socketpair()
-        with ours, theirs:
-            # The listener must never block on a full channel while processes wait to be read.
-            _enlarge(theirs, socket.SO_SNDBUF, _CHANNEL_BUFFER_BYTES)
-            _enlarge(ours, socket.SO_RCVBUF, _CHANNEL_BUFFER_BYTES)
-            self._process = subprocess.Popen(
-                listener_command([str(theirs.fileno())] + [str(value) for value in self._arguments]),
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-            self._channel = Connection(ours.detach())
+        try:
+            with ours, theirs:
+                # The listener must never block on a full channel while processes wait to be read.
+                _enlarge(theirs, socket.SO_SNDBUF, _CHANNEL_BUFFER_BYTES)
+                _enlarge(ours, socket.SO_RCVBUF, _CHANNEL_BUFFER_BYTES)
+                arguments = [theirs.fileno(), *self._arguments, fanotify_fd]
+                self._process = subprocess.Popen(
+                    listener_command([str(value) for value in arguments]),
+                    pass_fds=(theirs.fileno(),) if fanotify_fd < 0 else (theirs.fileno(), fanotify_fd),
+                    stdin=subprocess.DEVNULL,
+                )
+                self._channel = Receiver(socket.socket(fileno=ours.detach()))
+        finally:
+            if fanotify_fd >= 0:  # the listener has its own copy: the group lives as long as it does
+                os.close(fanotify_fd)
         if not self._channel.poll(_START_TIMEOUT_S):
             self.stop()
             raise ConnectorUnavailable("the listener process did not start in time")

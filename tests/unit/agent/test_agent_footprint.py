@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -18,7 +19,7 @@ from agent.sensors.file_integrity.content import ContentPolicy, read_states
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
 from agent.sensors.file_integrity.state import FileState
-from agent.sensors.process.channel import Sender, loads
+from agent.sensors.process.channel import Receiver, Sender, loads
 from agent.sensors.process.receiver import listener_command
 from agent.sensors.process.snapshotter import KernelDrops, Started
 
@@ -62,6 +63,8 @@ def test_the_process_listener_loads_only_what_it_needs() -> None:
     assert set(loaded.split()).isdisjoint({"dataclasses", "inspect", "typing", "contextlib", "pickle", "re"})
     # The socket module's enums (with enum and selectors) ~0.8 MiB: the listener uses _socket's type.
     assert set(loaded.split()).isdisjoint({"socket", "enum", "selectors"})
+    # ctypes (with _ctypes and libffi) ~0.7 MiB: the agent opens fanotify and hands the listener the fd.
+    assert "ctypes" not in loaded.split()
 
 
 def test_listener_frames_are_what_a_multiprocessing_connection_receives() -> None:
@@ -112,3 +115,33 @@ def test_hashing_threads_run_at_the_scanner_niceness_and_the_caller_keeps_its_ow
 
     assert seen == {caller_nice + 3}
     assert os.getpriority(os.PRIO_PROCESS, 0) == caller_nice
+
+
+def test_the_agent_reads_what_a_multiprocessing_connection_sends_and_sees_the_end() -> None:
+    # The agent's Receiver replaced Connection (~1.1 MiB idle): the same frames, long header included.
+    ours, theirs = socket.socketpair()
+    sender = Connection(theirs.detach())
+    receiver = Receiver(ours)
+    payloads = [b"", b"short", bytes(range(256)) * 4000]  # the last larger than the socket's buffer
+
+    def send() -> None:
+        for payload in payloads:
+            sender.send_bytes(payload)
+        # Connection's header for payloads of 2 GiB and more: -1, then an 8-byte length.
+        os.write(sender.fileno(), struct.pack("!i", -1) + struct.pack("!Q", 5) + b"large")
+
+    sending = threading.Thread(target=send)
+    sending.start()
+    try:
+        assert receiver.poll(5.0)
+        assert [bytes(receiver.recv_bytes()) for _ in payloads] == payloads
+        assert bytes(receiver.recv_bytes()) == b"large"
+        sending.join(5)
+        assert not receiver.poll(0.05)
+        sender.close()
+        assert receiver.poll(1.0)  # the end is readable
+        with pytest.raises(EOFError):
+            receiver.recv_bytes()
+    finally:
+        sending.join(5)
+        receiver.close()

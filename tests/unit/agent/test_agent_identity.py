@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.config import validate_config
-from agent.identity import AGENT_ID_FILE, detect_identity, load_agent_id
+from agent.identity import AGENT_ID_FILE, detect_identity, host_addresses, load_agent_id
 from tests.unit.agent.runtime_fixtures import minimal_document
 
 
@@ -26,3 +26,10 @@ def test_host_overrides_win_over_detection(tmp_path: Path) -> None:
     assert identity.agent.id == load_agent_id(tmp_path)
     assert identity.system.security_level == 4
     assert "127.0.0.1" not in identity.host.ip
+
+
+def test_addresses_handed_over_are_used_as_given(tmp_path: Path) -> None:
+    config = validate_config(minimal_document(tmp_path))
+
+    assert detect_identity(config, ["192.0.2.7", "2001:db8::7"]).host.ip == ["192.0.2.7", "2001:db8::7"]
+    assert detect_identity(config).host.ip == host_addresses()

@@ -126,3 +126,20 @@ async def test_acknowledged_rows_are_deleted_even_when_stopped_during_the_linger
 
     assert spool.stats.depth == 0
     assert await spool.read(10) == []
+
+
+async def test_acknowledged_rows_leave_with_the_next_spool_write(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    await spool.append([Item() for _ in range(3)])
+    publisher = RecordingPublisher()
+    loop = DeliveryLoop(spool, publisher, Counters(), batch_size=10, backoff=FAST, linger_s=60)
+    task = asyncio.create_task(loop.run())
+    await eventually(lambda: len(publisher.delivered) == 3)
+    assert spool.stats.depth == 3
+
+    await spool.append([Item() for _ in range(2)])  # during the linger: no read comes before it
+
+    assert spool.stats.depth == 2
+    assert [row.sequence for row in await spool.read(10)] == [4, 5]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -216,3 +216,24 @@ def test_an_invalid_observation_is_refused_with_the_contracts_reason(
 
     assert refused.value.reason == contract.value.reason
     assert refused.value.reason.startswith(field)
+
+
+@dataclass(frozen=True)
+class _User:
+    """A group handed as an object with attributes, not a mapping (as a contract model would be)."""
+
+    name: str
+
+
+def test_a_group_given_as_an_object_with_attributes_is_read_like_its_mapping(identity: Identity) -> None:
+    enricher = Enricher(identity)
+    as_object = enricher.enrich(login_observation(fields={"user": _User("alice")}))
+    as_mapping = enricher.enrich(login_observation(fields={"user": {"name": "alice"}}))
+
+    def without_id(encoded: bytes) -> dict[str, Any]:
+        document = orjson.loads(encoded)
+        del document["event"]["id"], document["event"]["created"]
+        return dict(document)
+
+    assert without_id(as_object.encoded) == without_id(as_mapping.encoded)
+    assert orjson.loads(as_object.encoded)["user"] == {"name": "alice"}

@@ -342,3 +342,58 @@ class Negative(Item):
 
     def render(self, sequence: int) -> bytes:
         raise ValueError("negative")
+
+
+def test_an_append_deletes_the_acknowledged_events_in_its_own_transaction(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item(str(n)) for n in range(5)])
+    statements: list[str] = []
+    spool._db.set_trace_callback(statements.append)
+
+    result = spool.append([Item("f")], delete_through=3)
+
+    assert statements.count("COMMIT") == 1  # one commit (and fsync) for the write and the delete
+    assert result.first_sequence == 6
+    rows = spool.read(10)
+    assert [row.sequence for row in rows] == [4, 5, 6]
+    assert spool.stats().depth == 3
+    assert spool.stats().bytes == sum(len(row.key) + len(row.payload) for row in rows)
+
+
+def test_an_append_that_fails_keeps_the_acknowledged_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = open_spool(tmp_path)
+    spool.append([Item(str(n)) for n in range(5)])
+    before = spool.stats()
+
+    def broken(name: str, value: int) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(spool, "_set_counter", broken)  # fails inside the transaction, after the delete
+    with pytest.raises(sqlite3.OperationalError):
+        spool.append([Item("f")], delete_through=3)
+
+    assert [row.sequence for row in spool.read(10)] == [1, 2, 3, 4, 5]
+    assert spool.stats() == before
+
+
+async def test_acknowledged_events_leave_with_the_next_write_or_read_or_at_close(tmp_path: Path) -> None:
+    spool = AsyncSpool(open_spool(tmp_path))
+    await spool.append([Item(str(n)) for n in range(5)])
+
+    spool.acknowledge(2)
+    assert spool.stats.depth == 5  # nothing of its own: it waits for the next call
+    with pytest.raises(ValueError, match="negative"):
+        await spool.append([Negative()])  # a failed write deletes nothing and keeps the acknowledgement
+    assert spool.stats.depth == 5
+    await spool.append([Item("f")])
+    assert spool.stats.depth == 4
+
+    spool.acknowledge(4)
+    spool.acknowledge(3)  # an older acknowledgement does not undo a newer one
+    assert [row.sequence for row in await spool.read(10)] == [5, 6]
+    spool.acknowledge(6)
+    await spool.close()
+
+    assert open_spool(tmp_path).stats().depth == 0

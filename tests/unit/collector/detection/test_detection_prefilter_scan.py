@@ -107,3 +107,18 @@ def test_weak_clause_is_left_to_the_matcher(engine: DetectionEngine) -> None:
     # ("caret", whose only clause is the "^", stays ruled out)
     assert [rule.title for rule in index.candidates(EventView(event))] == ["caret and parent"]
     assert _matched(engine, event) == set()
+
+
+def test_short_non_ascii_clause_is_kept(tmp_path: Path) -> None:
+    # Unlike "^", one-character non-ASCII literals rarely occur, so the index asks for them beside the
+    # anchor (the parent's name) instead of leaving them to the rule's matcher.
+    detection = "a:\n  process.command_line|contains: ['\u01c0', '\u2215']\nb:\n  process.parent.name: cmd\n"
+    engine = engine_for(tmp_path, rule_text(detection + "condition: a and b"))
+    index = RouteIndex(engine.rules_of_route("process_creation"))
+    plain = _exec(process={"command_line": "dir c:\\ /s", "parent": {"name": "cmd"}})
+    assert list(index.candidates(EventView(plain))) == []
+    for command in ["dir \u01c0 x", "a\u2215b"]:
+        event = _exec(process={"command_line": command, "parent": {"name": "CMD"}})
+        assert [rule.title for rule in index.candidates(EventView(event))] == ["test rule"], command
+        assert _matched(engine, event) == {"test rule"}
+    assert list(index.candidates(EventView(_exec(process={"command_line": "\u01c0"})))) == []

@@ -15,7 +15,8 @@ from collector.detection.regex_literals import minimum_length, required_literal,
     ("pattern", "literals"),
     [
         (r"\\cmd\.exe$", ("\\cmd.exe",)),
-        (r"(?i)PowerShell.+-enc", ("power",)),  # under (?i) runs stop at "s" (U+017F folds with it)
+        # under (?i) "s" also matches U+017F (long s), which lower() keeps: two alternatives
+        (r"(?i)PowerShell.+-enc", ("powershell", "power\u017fhell")),
         (r"Invoke-Expression", ("invoke-expression",)),  # case-sensitive: still compared lower-cased
         (r"nc\s+-e\s+/bin/bash", ("/bin/bash",)),
         (r"a(bc)?def", ("def",)),  # an optional group is not mandatory
@@ -27,7 +28,7 @@ from collector.detection.regex_literals import minimum_length, required_literal,
         (r"[a-c]abcd", ("abcd",)),  # ranges are not expanded
         (r"[^x]abcd", ("abcd",)),
         (r"(?i:G)oo", ("oo",)),  # a group that changes flags is not followed
-        (r"(?i)[ks]ab", ("ab",)),  # "s" under (?i), in a class too
+        (r"(?i)[ks]ab", ("kab", "sab", "\u017fab")),  # "s" under (?i), in a class too
         (r"[abcdefghijklmnopq]zz", ("zz",)),  # more than 16 alternatives cut the run
         (r"x{,3}yz", ("yz",)),  # RE2 reads "x{,3}" literally, Python as a repeat: the shorter answer is safe
         (r"[[:alpha:]]abc", ()),  # POSIX classes: Python would misread the closing bracket
@@ -48,7 +49,7 @@ def test_required_literal(pattern: str, literals: tuple[str, ...]) -> None:
 
 def test_every_mandatory_run_is_required() -> None:
     pattern = r"(?i)(?:set).*&&\s?set.*(?:environment|invoke|\$\{?input).*&&.*\""
-    assert required_runs(pattern) == [("et",), ("&&",), ("et",), ("&&",), ('"',)]
+    assert required_runs(pattern) == [("set", "\u017fet"), ("&&",), ("set", "\u017fet"), ("&&",), ('"',)]
     assert required_runs(r"\\[a-z0-9]{1,32}\.[a-z]{1,6}\.") == [("\\",), (".",), (".",)]
     assert required_runs(r"a?b*") == []
 
