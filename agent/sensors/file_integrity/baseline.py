@@ -5,19 +5,29 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
-from operator import attrgetter
 from pathlib import Path
 
 from agent.sensors.file_integrity.state import FileState
 
-_COLUMNS = tuple(field.name for field in fields(FileState))
-# dataclasses.astuple deep-copies every value: ten times slower over a large baseline.
-_ROW = attrgetter(*_COLUMNS)
-# Column names come from the dataclass, never from input, so building the statements is safe.
+# A FileState is its row: the columns are its fields, in order.
+_COLUMNS = FileState._fields
+_STATE = FileState._make
+# Column names come from the named tuple, never from input, so building the statements is safe.
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM baseline"  # noqa: S608
 _PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS)
 _UPSERT = f"INSERT OR REPLACE INTO baseline ({', '.join(_COLUMNS)}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
+# The usual row, a hashed regular file with no skip reason, marking or link target, without its three
+# trailing NULLs: INSERT OR REPLACE leaves an omitted column NULL, so the row stored is the same, and
+# sqlite3 binds a None through its adapter lookup (~0.7 µs each, measured) while an int or str is bound
+# directly. The rows are plain tuples (a slice): a tuple subclass is bound item by item through the
+# sequence protocol, ~1.7 µs a row more.
+_HASHED = _COLUMNS.index("sha256") + 1
+_UPSERT_HASHED = (
+    f"INSERT OR REPLACE INTO baseline ({', '.join(_COLUMNS[:_HASHED])}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _COLUMNS[:_HASHED])})"
+)
+_CACHE_KIB = 16 * 1024
+_NO_EXTRAS = (None,) * (len(_COLUMNS) - _HASHED)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS baseline (
     {", ".join(f"{name} {'TEXT PRIMARY KEY' if name == 'path' else ''}" for name in _COLUMNS)}
@@ -37,6 +47,10 @@ class BaselineStore:
         self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # A scan writes every row in one transaction; with SQLite's default 2 MiB of page cache a baseline
+        # larger than that spills pages to the WAL before the commit (~1-2 µs of CPU a row more, measured
+        # on 20,000 rows). shrink_memory() gives the pages back after each full scan.
+        self._db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
         self._db.execute(_SCHEMA)
 
     def close(self) -> None:
@@ -52,7 +66,7 @@ class BaselineStore:
 
     def get(self, path: str) -> FileState | None:
         row = self._db.execute(_SELECT + " WHERE path = ?", (path,)).fetchone()
-        return FileState(*row) if row else None
+        return _STATE(row) if row else None
 
     def under(self, path: str) -> dict[str, FileState]:
         """The entry for ``path`` and every entry below it (``path`` as a directory)."""
@@ -62,11 +76,11 @@ class BaselineStore:
             _SELECT + " WHERE path = ? OR (path >= ? AND path < ?)",
             (path, prefix, prefix[:-1] + "0"),
         )
-        return {row[0]: FileState(*row) for row in rows}
+        return {row[0]: _STATE(row) for row in rows}
 
     def all(self) -> dict[str, FileState]:
         rows = self._db.execute(_SELECT)
-        return {row[0]: FileState(*row) for row in rows}
+        return {row[0]: _STATE(row) for row in rows}
 
     @contextmanager
     def transaction(self) -> Iterator[BaselineWriter]:
@@ -88,7 +102,15 @@ class BaselineWriter:
         self._db = db
 
     def upsert(self, states: Iterable[FileState]) -> None:
-        self._db.executemany(_UPSERT, map(_ROW, states))
+        usual: list[tuple[object, ...]] = []
+        other: list[tuple[object, ...]] = []
+        for state in states:
+            if state.sha256 is not None and state[_HASHED:] == _NO_EXTRAS:
+                usual.append(state[:_HASHED])
+            else:
+                other.append(state[:])
+        self._db.executemany(_UPSERT_HASHED, usual)
+        self._db.executemany(_UPSERT, other)
 
     def delete(self, paths: Iterable[str]) -> None:
         self._db.executemany("DELETE FROM baseline WHERE path = ?", ((path,) for path in paths))

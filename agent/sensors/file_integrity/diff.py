@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from agent.sensors.file_integrity.state import FileState
 
 ChangeAction = Literal["creation", "modification", "attributes_modification", "deletion", "rename"]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
+    """One change of one path (a named tuple, as :class:`FileState`: a first scan builds one per file)."""
+
     action: ChangeAction
     old: FileState | None
     new: FileState | None
@@ -78,7 +78,10 @@ def diff(before: dict[str, FileState], after: dict[str, FileState]) -> list[Chan
     """
     changes: list[Change] = []
     for path in sorted(before.keys() & after.keys()):
-        change = compare(before[path], after[path])
+        was, now = before[path], after[path]
+        if was == now:  # one tuple comparison, in C: most paths of a rescan
+            continue
+        change = compare(was, now)
         if change is not None:
             changes.append(change)
 
@@ -86,7 +89,11 @@ def diff(before: dict[str, FileState], after: dict[str, FileState]) -> list[Chan
     for path in sorted(before.keys() - after.keys()):
         state = before[path]
         vanished.setdefault((state.device, state.inode), []).append(state)
-    for path in sorted(after.keys() - before.keys()):
+    appeared = sorted(after.keys() - before.keys())
+    if not vanished:  # no rename to pair (a first scan, where every path is new)
+        changes.extend([Change("creation", None, after[path]) for path in appeared])
+        return changes
+    for path in appeared:
         new = after[path]
         candidates = vanished.get((new.device, new.inode), [])
         old = next((state for state in candidates if _same_file(state, new)), None)

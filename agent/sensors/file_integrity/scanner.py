@@ -8,15 +8,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from stat import S_ISREG
 
-from agent.sensors.file_integrity.content import (
-    Content,
-    ContentPolicy,
-    buffer_for,
-    read_content,
-    read_contents,
-)
+from agent.sensors.file_integrity.content import ContentPolicy, read_states
 from agent.sensors.file_integrity.selection import PathSelection
-from agent.sensors.file_integrity.state import FileState, state_from_stat, unchanged_file
+from agent.sensors.file_integrity.state import FileState, regular_file_state, state_from_stat, unchanged_file
 
 # A file to read: its path and the lstat it was found with.
 _Stat = tuple[str, os.stat_result]
@@ -90,15 +84,17 @@ class Scanner:
         once, from its ``lstat`` and its content (by the hashing thread for pooled files)."""
         states: dict[str, FileState] = {}
         reads = _Reads(self)
+        aborted = self._aborted.is_set
         try:
             for path, st in self._selection.walk(top):
-                self._check()
+                if aborted():
+                    raise ScanAborted
                 if not S_ISREG(st.st_mode):
                     states[path] = state_from_stat(path, st)
                     continue
                 previous = known.get(path)
                 if previous is not None and unchanged_file(previous, st):
-                    states[path] = state_from_stat(
+                    states[path] = regular_file_state(
                         path, st, previous.sha256, previous.hash_skipped_reason, previous.marking
                     )
                 else:
@@ -106,19 +102,13 @@ class Scanner:
             found(list(states.values()))
             for batch in reads.results():
                 found(batch)
-                for state in batch:
-                    states[state.path] = state
+                states.update({state.path: state for state in batch})
         finally:
             reads.close()
         return states
 
     def _read_inline(self, files: list[_Stat]) -> list[FileState]:
-        buffer = buffer_for([st.st_size for _, st in files], self._policy)
-        states = []
-        for path, st in files:
-            self._check()
-            states.append(_state(path, st, read_content(path, st.st_size, self._policy, buffer)))
-        return states
+        return read_states(files, self._policy, self._check)
 
     def _ensure_pool(self) -> Executor:
         if self._pool is None:
@@ -135,16 +125,6 @@ def _yield_to_the_host(niceness: int) -> None:
     """Hashing threads run niced (on Linux a thread has its own nice value): on an idle host they use
     every core, on a busy one they wait. A benchmark passes 0 to measure the unthrottled rate."""
     os.nice(niceness)
-
-
-def _read_task(files: list[_Stat], policy: ContentPolicy) -> list[FileState]:
-    """One pool task: the files' contents, and their states built here, off the scanning thread."""
-    contents = read_contents([(path, st.st_size) for path, st in files], policy)
-    return [_state(path, st, content) for (path, st), content in zip(files, contents, strict=True)]
-
-
-def _state(path: str, st: os.stat_result, content: Content) -> FileState:
-    return state_from_stat(path, st, content.sha256, content.hash_skipped_reason, content.marking)
 
 
 class _Reads:
@@ -174,7 +154,8 @@ class _Reads:
     def _submit(self) -> None:
         if self._pool is None:
             self._pool = self._scanner._ensure_pool()
-        self._submitted.append(self._pool.submit(_read_task, self._task, self._policy))
+        # One task: the files' states with their contents, built in the hashing thread.
+        self._submitted.append(self._pool.submit(read_states, self._task, self._policy))
         self._task, self._task_bytes = [], 0
 
     def results(self) -> Iterator[list[FileState]]:

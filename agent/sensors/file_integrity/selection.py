@@ -92,6 +92,9 @@ class PathSelection:
         yield top, st
         if not is_dir:
             return
+        # Without exclude patterns and with include "*" every path in scope is wanted: no call per path.
+        filtered = self._exclude is not _never or not self._include_all
+        recursive = self.recursive
         stack = [top]
         while stack:
             directory = stack.pop()
@@ -105,10 +108,12 @@ class PathSelection:
                 try:
                     entry_is_dir = entry.is_dir(follow_symlinks=False)
                     in_scope = self.under_root(path) if path in self._root_set else children_under_root
-                    if not in_scope or not self._wanted_in_scope(path, entry.name, entry_is_dir):
+                    if not in_scope or (
+                        filtered and not self._wanted_in_scope(path, entry.name, entry_is_dir)
+                    ):
                         continue
                     yield path, entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if entry_is_dir and self.recursive:
+                if entry_is_dir and recursive:
                     stack.append(path)

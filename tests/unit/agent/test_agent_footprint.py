@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from agent.sensors.file_integrity import scanner as scanner_module
-from agent.sensors.file_integrity.content import Content, ContentPolicy, read_contents
+from agent.sensors.file_integrity.content import ContentPolicy, read_states
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
+from agent.sensors.file_integrity.state import FileState
 from agent.sensors.process.channel import Receiver, Sender, loads
 from agent.sensors.process.receiver import listener_command
 from agent.sensors.process.snapshotter import KernelDrops, Started
@@ -99,11 +100,11 @@ def test_hashing_threads_run_at_the_scanner_niceness_and_the_caller_keeps_its_ow
         (tmp_path / f"f{index:02d}").write_bytes(b"x" * index)
     seen: set[int] = set()
 
-    def recording(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
+    def recording(files: list[tuple[str, os.stat_result]], policy: ContentPolicy) -> list[FileState]:
         seen.add(os.getpriority(os.PRIO_PROCESS, 0))  # on Linux: this thread's nice value
-        return read_contents(files, policy)
+        return read_states(files, policy)
 
-    monkeypatch.setattr(scanner_module, "read_contents", recording)
+    monkeypatch.setattr(scanner_module, "read_states", recording)
     policy = ContentPolicy(1 << 30, marking_enabled=False, marking_extensions=(), marking_scan_bytes=4096)
     caller_nice = os.getpriority(os.PRIO_PROCESS, 0)
     scanner = Scanner(PathSelection([tmp_path], ["*"], [], recursive=True), policy, workers=2, niceness=3)

@@ -55,14 +55,14 @@ _AUTH_LINES = (
 
 
 def _file_observations() -> list[Observation]:
-    changed = replace(_FILE, size=1300, sha256="b" * 64, mtime_ns=_FILE.mtime_ns + 10**9)
+    changed = _FILE._replace(size=1300, sha256="b" * 64, mtime_ns=_FILE.mtime_ns + 10**9)
     return [
         to_observation(Change("creation", None, _FILE)),
         to_observation(Change("modification", _FILE, changed, ("hash.sha256", "size", "mtime"))),
         to_observation(
-            Change("attributes_modification", _FILE, replace(_FILE, mode=0o4755, uid=1), ("mode",))
+            Change("attributes_modification", _FILE, _FILE._replace(mode=0o4755, uid=1), ("mode",))
         ),
-        to_observation(Change("rename", _FILE, replace(_FILE, path="/var/www/portal/shell.php"), ("path",))),
+        to_observation(Change("rename", _FILE, _FILE._replace(path="/var/www/portal/shell.php"), ("path",))),
         to_observation(Change("deletion", _FILE, None)),
     ]
 

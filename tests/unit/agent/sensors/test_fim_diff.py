@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from agent.sensors.file_integrity.diff import compare, diff
 from agent.sensors.file_integrity.state import FileState
 
@@ -16,7 +14,7 @@ def state(path: str = "/w/f", **changes: object) -> FileState:
         path=path, type="file", size=10, mode=0o644, uid=0, gid=0, inode=100, device=1,
         mtime_ns=1_000, ctime_ns=1_000, sha256=SHA_A,
     )  # fmt: skip
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base._replace(**changes)  # type: ignore[arg-type]
 
 
 def test_identical_states_are_no_change() -> None:
@@ -51,16 +49,16 @@ def test_content_and_mode_together_count_as_modification() -> None:
 
 def test_unhashed_large_file_is_compared_by_size_and_mtime() -> None:
     old = state(sha256=None, hash_skipped_reason="too large")
-    assert compare(old, replace(old)) is None
-    change = compare(old, replace(old, mtime_ns=5_000))
+    assert compare(old, old._replace()) is None
+    change = compare(old, old._replace(mtime_ns=5_000))
     assert change is not None
     assert change.action == "modification"
 
 
 def test_directory_size_and_mtime_follow_children_and_are_ignored() -> None:
     directory = state("/w/d", type="dir", sha256=None)
-    assert compare(directory, replace(directory, size=4096 * 2, mtime_ns=9_000)) is None
-    change = compare(directory, replace(directory, mode=0o700))
+    assert compare(directory, directory._replace(size=4096 * 2, mtime_ns=9_000)) is None
+    change = compare(directory, directory._replace(mode=0o700))
     assert change is not None
     assert change.action == "attributes_modification"
 

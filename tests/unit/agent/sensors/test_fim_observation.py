@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from agent.sensors.file_integrity.diff import Change
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.state import FileState
@@ -23,7 +21,7 @@ def file_event(change: Change) -> FileEvent:
 
 
 def test_modification_carries_new_values_and_the_previous_hash_size_and_mtime() -> None:
-    new = replace(OLD, size=1300, sha256="b" * 64, mtime_ns=OLD.mtime_ns + 10**9)
+    new = OLD._replace(size=1300, sha256="b" * 64, mtime_ns=OLD.mtime_ns + 10**9)
     event = file_event(Change("modification", OLD, new, ("hash.sha256", "size", "mtime")))
     assert event.event.category == ["file"]
     assert event.event.type == ["change"]
@@ -43,7 +41,7 @@ def test_modification_carries_new_values_and_the_previous_hash_size_and_mtime() 
 
 
 def test_attribute_change_reports_old_mode_and_owner() -> None:
-    new = replace(OLD, mode=0o4755, uid=1)
+    new = OLD._replace(mode=0o4755, uid=1)
     event = file_event(Change("attributes_modification", OLD, new, ("mode", "uid")))
     assert event.file.mode == "04755"
     assert event.canhgac.file is not None
@@ -54,7 +52,7 @@ def test_attribute_change_reports_old_mode_and_owner() -> None:
 
 
 def test_rename_carries_the_old_path() -> None:
-    event = file_event(Change("rename", OLD, replace(OLD, path="/etc/passwd-"), ("path",)))
+    event = file_event(Change("rename", OLD, OLD._replace(path="/etc/passwd-"), ("path",)))
     assert event.file.path == "/etc/passwd-"
     assert event.canhgac.file is not None
     assert event.canhgac.file.previous is not None

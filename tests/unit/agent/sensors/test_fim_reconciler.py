@@ -12,7 +12,7 @@ import pytest
 from agent.config_types import FileIntegrityConfig
 from agent.sensors.file_integrity import scanner as scanner_module
 from agent.sensors.file_integrity.baseline import BaselineStore, BaselineWriter
-from agent.sensors.file_integrity.content import Content, ContentPolicy, marking_in, read_contents
+from agent.sensors.file_integrity.content import ContentPolicy, marking_in, read_states
 from agent.sensors.file_integrity.observation import to_observation
 from agent.sensors.file_integrity.reconciler import Reconciler
 from agent.sensors.file_integrity.scanner import ScanAborted, Scanner
@@ -233,13 +233,15 @@ def test_a_scan_aborted_after_storing_some_states_leaves_the_baseline_as_before(
             (watched / f"file{index:04d}.txt").write_text("new content")
         tasks: list[int] = []
 
-        def abort_at_the_last_task(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
+        def abort_at_the_last_task(
+            files: list[tuple[str, os.stat_result]], policy: ContentPolicy
+        ) -> list[FileState]:
             tasks.append(len(files))
             if len(tasks) == 3:
                 scanner.abort()
-            return read_contents(files, policy)
+            return read_states(files, policy)
 
-        monkeypatch.setattr(scanner_module, "read_contents", abort_at_the_last_task)
+        monkeypatch.setattr(scanner_module, "read_states", abort_at_the_last_task)
         written: list[FileState] = []
         real_upsert = BaselineWriter.upsert
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.sensors.file_integrity import scanner as scanner_module
-from agent.sensors.file_integrity.content import Content, ContentPolicy, read_contents
+from agent.sensors.file_integrity.content import ContentPolicy, read_states
 from agent.sensors.file_integrity.scanner import Scanner
 from agent.sensors.file_integrity.selection import PathSelection
+from agent.sensors.file_integrity.state import FileState
 
 _POLICY = ContentPolicy(1 << 30, marking_enabled=False, marking_extensions=(), marking_scan_bytes=4096)
 
@@ -35,10 +37,10 @@ def test_the_first_task_is_hashed_before_the_walk_ends(
     hashed_during_walk: list[bool] = []
     first_task_hashed = threading.Event()
 
-    def recording(files: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
+    def recording(files: list[tuple[str, os.stat_result]], policy: ContentPolicy) -> list[FileState]:
         hashed_during_walk.append(not walk_done.is_set())
         first_task_hashed.set()
-        return read_contents(files, policy)
+        return read_states(files, policy)
 
     selection = PathSelection([tmp_path], ["*"], [], recursive=True)
     real_walk = selection.walk
@@ -48,7 +50,7 @@ def test_the_first_task_is_hashed_before_the_walk_ends(
         first_task_hashed.wait(10)  # the walk's last step outlasts the first task's hand-off
         walk_done.set()
 
-    monkeypatch.setattr(scanner_module, "read_contents", recording)
+    monkeypatch.setattr(scanner_module, "read_states", recording)
     monkeypatch.setattr(selection, "walk", slow_end_walk)
     scanner = Scanner(selection, _POLICY, workers=2, niceness=0)
     try:
@@ -65,13 +67,17 @@ def test_every_file_is_hashed_once_in_walk_order_whatever_the_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, workers: int
 ) -> None:
     expected = _tree(tmp_path, files)
-    tasks: list[int] = []
+    pooled_files: list[int] = []
+    inline_files: list[int] = []
 
-    def counting(batch: list[tuple[str, int]], policy: ContentPolicy) -> list[Content]:
-        tasks.append(len(batch))
-        return read_contents(batch, policy)
+    def counting(
+        batch: list[tuple[str, os.stat_result]], policy: ContentPolicy, *check: Callable[[], object]
+    ) -> list[FileState]:
+        in_pool = threading.current_thread().name.startswith("fim-hash")
+        (pooled_files if in_pool else inline_files).append(len(batch))
+        return read_states(batch, policy, *check)
 
-    monkeypatch.setattr(scanner_module, "read_contents", counting)
+    monkeypatch.setattr(scanner_module, "read_states", counting)
     scanner = Scanner(PathSelection([tmp_path], ["*"], [], recursive=True), _POLICY, workers, niceness=0)
     try:
         states = scanner.states_under(str(tmp_path), {})
@@ -79,4 +85,5 @@ def test_every_file_is_hashed_once_in_walk_order_whatever_the_mode(
         scanner.close()
     assert {path: states[path].sha256 for path in expected} == expected
     pooled = workers > 1 and files > scanner_module._INLINE_MAX_FILES
-    assert sum(tasks) == (files if pooled else 0)  # small batches and single workers read inline
+    # Small batches and single workers are read inline, in the scanning thread.
+    assert (sum(pooled_files), sum(inline_files)) == ((files, 0) if pooled else (0, files))
