@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from agent.counters import Counters
 from agent.publisher import Publisher
-from agent.spool import AsyncSpool, SpooledEvent
+from agent.spool import SpooledEvent
+from agent.spool_thread import AsyncSpool
 
 log = logging.getLogger(__name__)
 

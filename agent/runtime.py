@@ -28,7 +28,7 @@ from agent.identity import Identity
 from agent.publisher import Publisher
 from agent.sensors.base import Observation, Sensor
 from agent.sensors.heartbeat import HeartbeatSensor
-from agent.spool import AsyncSpool
+from agent.spool_thread import AsyncSpool
 from event_contract.wire_types import AgentHealthWire as AgentHealth
 from event_contract.wire_types import SensorHealthWire as SensorHealth
 from event_contract.wire_types import SpoolHealthWire as SpoolHealth

@@ -20,7 +20,8 @@ from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
 from agent.sensor_registry import build_sensor, configured_sensors
 from agent.sensors.base import Sensor
-from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from agent.spool import SPOOL_FILE, Spool
+from agent.spool_thread import AsyncSpool
 from event_contract.secret import enc_hook
 
 log = logging.getLogger(__name__)

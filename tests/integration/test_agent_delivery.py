@@ -23,7 +23,8 @@ from agent.counters import Counters
 from agent.identity import detect_identity
 from agent.publisher import KafkaPublisher
 from agent.runtime import AgentRuntime
-from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from agent.spool import SPOOL_FILE, Spool
+from agent.spool_thread import AsyncSpool
 from event_contract import AuthenticationEvent, HeartbeatEvent, message_key
 from tests.integration.agent_harness import CountingSensor, Delivered, create_topic, read_topic
 from tests.support.kafka import KafkaAccess

@@ -11,7 +11,8 @@ from agent.delivery import Backoff
 from agent.identity import Identity
 from agent.runtime import AgentRuntime
 from agent.sensors.base import Observation
-from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from agent.spool import SPOOL_FILE, Spool
+from agent.spool_thread import AsyncSpool
 from event_contract import AuthenticationEvent, HeartbeatEvent, decode_event
 from event_contract.wire_types import SensorHealthWire as SensorHealth
 from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually, login_observation

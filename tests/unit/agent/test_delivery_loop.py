@@ -8,7 +8,8 @@ from pathlib import Path
 
 from agent.counters import Counters
 from agent.delivery import Backoff, DeliveryLoop
-from agent.spool import SPOOL_FILE, AsyncSpool, Spool
+from agent.spool import SPOOL_FILE, Spool
+from agent.spool_thread import AsyncSpool
 from tests.unit.agent.runtime_fixtures import RecordingPublisher, eventually
 
 FAST = Backoff(initial_s=0.01, maximum_s=0.02)

@@ -16,7 +16,8 @@ from agent.identity import Identity
 from agent.publisher import Acknowledgement
 from agent.runtime import SPOOL_LINGER_S, AgentRuntime
 from agent.sensors.base import Observation
-from agent.spool import SPOOL_FILE, AppendResult, AsyncSpool, Spool, Spoolable, SpooledEvent
+from agent.spool import SPOOL_FILE, AppendResult, Spool, Spoolable, SpooledEvent
+from agent.spool_thread import AsyncSpool
 from event_contract.wire_types import SensorHealthWire as SensorHealth
 from tests.unit.agent.runtime_fixtures import (
     RecordingPublisher,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.spool import SPOOL_FILE, AsyncSpool, CapPolicy, Spool
+from agent.spool import SPOOL_FILE, CapPolicy, Spool
+from agent.spool_thread import AsyncSpool
 
 
 @dataclass(frozen=True)
