@@ -6,10 +6,9 @@ exponential backoff, so capture continues into the spool and delivery resumes, i
 
 Delivery is at-least-once: if the process dies after Kafka acknowledged a batch but before the delete
 committed (it is committed with the next spool write or read, so up to the linger later), or if a send
-timed out after
-the broker had in fact written it, those events are sent again by a new producer session. Every copy
-carries the same ``event.id`` and ``(agent.id, event.sequence)``, so the collector makes the duplicate
-harmless by using ``event.id`` as the document id.
+timed out after the broker had in fact written it, those events are sent again by a new producer
+session. Every copy carries the same ``event.id`` and ``(agent.id, event.sequence)``, so the collector
+makes the duplicate harmless by using ``event.id`` as the document id.
 """
 
 from __future__ import annotations
@@ -113,7 +112,7 @@ class DeliveryLoop:
             await self._disconnect()
 
     async def _deliver(self, rows: list[SpooledEvent]) -> int | None:
-        """Publish ``rows``; the last acknowledged sequence (the caller deletes through it), if any."""
+        """Publish ``rows``; the last sequence Kafka acknowledged (the caller tells the spool), if any."""
         result = await self._publisher.publish(rows)
         acknowledged = rows[result.acknowledged - 1].sequence if result.acknowledged else None
         if result.acknowledged:
@@ -132,8 +131,9 @@ class DeliveryLoop:
                 "retry_in_s": self._backoff.after(self._failures),
             },
         )
-        if acknowledged is not None:  # now, not with the next read: the backoff may be long
-            await self._spool.delete_through(acknowledged)
+        if acknowledged is not None:  # now, not with the next write or read: the backoff may be long
+            self._spool.acknowledge(acknowledged)
+            await self._spool.delete_acknowledged()
         # A fresh producer session, so nothing sent after the failure can overtake the resend.
         await self._disconnect()
         await asyncio.sleep(self._backoff.after(self._failures))

@@ -63,9 +63,6 @@ class AsyncSpool:
             self._keep(acknowledged)
             raise
 
-    async def delete_through(self, sequence: int) -> int:
-        return await self._run(self._spool.delete_through, sequence)
-
     async def delete_acknowledged(self) -> None:
         """Delete what :meth:`acknowledge` recorded now, e.g. before stopping."""
         if self._acknowledged is not None:
