@@ -113,13 +113,19 @@ def test_backoff_doubles_up_to_its_maximum() -> None:
     assert [backoff.after(n) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
 
 
-async def test_acknowledged_rows_are_deleted_even_when_stopped_during_the_linger(tmp_path: Path) -> None:
+async def three_delivered_in_a_long_linger(tmp_path: Path) -> tuple[AsyncSpool, asyncio.Task[None]]:
+    """A loop that delivered three spooled events and lingers for a minute before its next read."""
     spool = make_spool(tmp_path)
     await spool.append([Item() for _ in range(3)])
     publisher = RecordingPublisher()
     loop = DeliveryLoop(spool, publisher, Counters(), batch_size=10, backoff=FAST, linger_s=60)
     task = asyncio.create_task(loop.run())
     await eventually(lambda: len(publisher.delivered) == 3)
+    return spool, task
+
+
+async def test_acknowledged_rows_are_deleted_even_when_stopped_during_the_linger(tmp_path: Path) -> None:
+    spool, task = await three_delivered_in_a_long_linger(tmp_path)
     assert spool.stats.depth == 3  # deleted with the next read, after the linger
 
     task.cancel()
@@ -130,12 +136,7 @@ async def test_acknowledged_rows_are_deleted_even_when_stopped_during_the_linger
 
 
 async def test_acknowledged_rows_leave_with_the_next_spool_write(tmp_path: Path) -> None:
-    spool = make_spool(tmp_path)
-    await spool.append([Item() for _ in range(3)])
-    publisher = RecordingPublisher()
-    loop = DeliveryLoop(spool, publisher, Counters(), batch_size=10, backoff=FAST, linger_s=60)
-    task = asyncio.create_task(loop.run())
-    await eventually(lambda: len(publisher.delivered) == 3)
+    spool, task = await three_delivered_in_a_long_linger(tmp_path)
     assert spool.stats.depth == 3
 
     await spool.append([Item() for _ in range(2)])  # during the linger: no read comes before it
