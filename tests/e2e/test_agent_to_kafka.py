@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -33,10 +29,8 @@ from tests.e2e.agent_process import (
     stop_gracefully,
 )
 from tests.support.kafka import KafkaAccess
+from tests.support.sshd import local_account, needs_sshd, running_sshd, ssh_login
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-SSHPASS = shutil.which("sshpass")
-SSH = shutil.which("ssh")
 TRUE_PROGRAM = os.path.realpath("/bin/true")  # /usr/bin/true on a merged-/usr system
 STORM = 1000
 ARRIVAL_LIMIT_S = 60.0
@@ -49,10 +43,6 @@ pytestmark = [
         os.geteuid() != 0, reason="the agent's sensors (proc connector, sshd, test accounts) need root"
     ),
 ]
-needs_sshd = pytest.mark.skipif(
-    not (os.path.exists(SSHD) and SSHPASS and SSH),
-    reason="needs sshd, ssh and sshpass: apt-get update && apt-get install -y openssh-server sshpass",
-)
 
 
 class KafkaStack(Protocol):
@@ -279,64 +269,16 @@ async def test_an_exec_storm_reaches_kafka_with_the_executables(stack: KafkaStac
 # --- logins on a real sshd ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def account() -> Iterator[tuple[str, str]]:
-    name = f"cgkafka{secrets.token_hex(3)}"
-    password = secrets.token_urlsafe(12)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
-    try:
-        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
-        yield name, password
-    finally:
-        subprocess.run(["userdel", name], check=False)
+    with local_account("cgkafka") as created:
+        yield created
 
 
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """sshd on a spare loopback port writing its own log (``-E``), without syslog headers."""
-    port = free_port()
-    log = tmp_path / "sshd.log"
-    log.touch()
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "host_key")], check=True
-    )
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\n"
-        f"PidFile {tmp_path / 'sshd.pid'}\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
-        "UsePAM yes\nPermitRootLogin no\nLogLevel INFO\n"
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
-    server = subprocess.Popen([SSHD, "-D", "-f", str(config), "-E", str(log)])
-    try:
-        deadline = time.monotonic() + 10
-        while "Server listening" not in log.read_text():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"sshd did not start: {log.read_text()}")
-            time.sleep(0.05)
-        yield port, log
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-async def ssh_login(port: int, user: str, password: str) -> int:
-    assert SSHPASS is not None
-    assert SSH is not None
-    client = await asyncio.create_subprocess_exec(
-        SSHPASS, "-p", password, SSH, "-p", str(port),
-        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
-        "-o", "NumberOfPasswordPrompts=1", f"{user}@127.0.0.1", "true",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return await asyncio.wait_for(client.wait(), timeout=30)
+    with running_sshd(tmp_path) as listening:
+        yield listening
 
 
 def ssh_logins(events: list[Event], user: str) -> list[AuthenticationEvent]:

@@ -8,12 +8,7 @@ still go to syslog, so session open/close is covered by the parser tests, not he
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
-import shutil
-import socket
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,81 +17,27 @@ import pytest
 from agent.sensors.base import Observation
 from agent.sensors.login import AuthLogSource, LoginConfig, LoginSensor
 from event_contract import AuthenticationEvent
+from tests.support.sshd import local_account, needs_sshd, running_sshd, ssh_login
 from tests.unit.agent.sensors.contract_helpers import as_event
 from tests.unit.agent.sensors.harness import running
-
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-SSHPASS = shutil.which("sshpass")
-SSH = shutil.which("ssh")
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(os.geteuid() != 0, reason="starting sshd and adding a test account need root"),
-    pytest.mark.skipif(
-        not (os.path.exists(SSHD) and SSHPASS and SSH),
-        reason="needs sshd, ssh and sshpass: apt-get update && apt-get install -y openssh-server sshpass",
-    ),
+    needs_sshd,
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def account() -> Iterator[tuple[str, str]]:
-    name = f"cgtest{secrets.token_hex(3)}"
-    password = secrets.token_urlsafe(12)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
-    try:
-        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
-        yield name, password
-    finally:
-        subprocess.run(["userdel", name], check=False)
+    with local_account("cgtest") as created:
+        yield created
 
 
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port = free_port()
-    log = tmp_path / "sshd.log"
-    log.touch()
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "host_key")], check=True
-    )
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host_key'}\n"
-        f"PidFile {tmp_path / 'sshd.pid'}\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
-        "UsePAM yes\nPermitRootLogin no\nLogLevel INFO\n"
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
-    server = subprocess.Popen([SSHD, "-D", "-f", str(config), "-E", str(log)])
-    try:
-        for _ in range(100):
-            if "Server listening" in log.read_text():
-                break
-            if server.poll() is not None:
-                pytest.fail(f"sshd exited: {log.read_text()}")
-            subprocess.run(["sleep", "0.05"], check=True)
-        yield port, log
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-async def ssh_login(port: int, user: str, password: str) -> int:
-    assert SSHPASS is not None
-    assert SSH is not None
-    client = await asyncio.create_subprocess_exec(
-        SSHPASS, "-p", password, SSH, "-p", str(port),
-        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
-        "-o", "NumberOfPasswordPrompts=1", f"{user}@127.0.0.1", "true",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return await asyncio.wait_for(client.wait(), timeout=30)
+    with running_sshd(tmp_path) as listening:
+        yield listening
 
 
 def login_of(user: str, outcome: str) -> Callable[[Observation], bool]:

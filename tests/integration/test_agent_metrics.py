@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.agent_harness import create_topic, read_topic
 from tests.integration.test_agent_delivery import HARNESS, REPO, config_document
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 COUNT = 150
@@ -37,9 +37,7 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_agent_metrics_follow_capture_and_delivery(stack, tmp_path: Path) -> None:
     topic = f"t{uuid.uuid4().hex[:8]}.events"
     asyncio.run(create_topic(stack.kafka, topic))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     document = config_document(stack.kafka, topic, tmp_path / "state")
     document["metrics"] = {"enabled": True, "port": port}
     config = tmp_path / "agent.yaml"

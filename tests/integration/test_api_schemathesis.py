@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,11 @@ from tests.integration.test_api_support import (
     unique_prefix,
 )
 from tests.support.es import EsAccess
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _seed(es: EsAccess, prefix: str) -> dict[str, str]:
@@ -67,7 +61,7 @@ async def _cleanup(es: EsAccess, prefix: str) -> None:
 def served_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     prefix = unique_prefix()
     tokens = asyncio.run(_seed(stack.es, prefix))
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable, "-m", "collector.cli", "api", "--index-prefix", prefix,
         "--port", str(port), "--kafka-bootstrap", stack.kafka_bootstrap, "--silence-check-s", "0",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import yaml
 from collector.config import load_settings
 from tests.integration.test_api_support import drop_prefix, issue_tokens, prepare_prefix, unique_prefix
 from tests.support.es import EsAccess
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -62,9 +62,7 @@ def tls_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
     kafka_password.write_text(KAFKA_PASSWORD + "\n")
     prefix = unique_prefix()
     tokens = asyncio.run(_seed(stack.es, prefix))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = {
         "kafka": {"bootstrap": stack.kafka_bootstrap, "username": "collector",
                   "password_file": str(kafka_password)},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.collector_harness import CollectorRun, wait_for_documents
 from tests.support.events import encoded, process_exec
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +48,6 @@ class MeteredRun(CollectorRun):
         config["elasticsearch"] |= {"username": access.username, "password_file": str(secret)}
         path.write_text(yaml.safe_dump(config))
         return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,10 +27,15 @@ import pytest
 import yaml
 
 from tests.integration.collector_harness import REPO, CollectorRun, search
+from tests.support.sshd import (
+    account_name,
+    create_account,
+    needs_sshd,
+    removed_afterwards,
+    running_sshd,
+    ssh_login,
+)
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-SSHPASS = shutil.which("sshpass")
-SSH = shutil.which("ssh")
 RUNUSER = shutil.which("runuser")
 RULES = REPO / "rules" / "sigma"
 
@@ -40,10 +44,8 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(240),
     pytest.mark.skipif(os.geteuid() != 0, reason="the agent's sensors, sshd and runuser need root"),
-    pytest.mark.skipif(
-        not (os.path.exists(SSHD) and SSHPASS and SSH and RUNUSER),
-        reason="needs sshd, ssh, sshpass and runuser: apt-get install -y openssh-server sshpass util-linux",
-    ),
+    needs_sshd,
+    pytest.mark.skipif(RUNUSER is None, reason="needs runuser: apt-get install -y util-linux"),
 ]
 
 EXPECTED = {
@@ -59,12 +61,6 @@ EXPECTED = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def web_root() -> Iterator[Path]:
     root = Path("/var/www") / f"canhgac-e2e-{secrets.token_hex(4)}"
@@ -78,28 +74,8 @@ def web_root() -> Iterator[Path]:
 
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port, log = free_port(), tmp_path / "sshd.log"
-    log.touch()
-    key = tmp_path / "host_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {tmp_path / 'sshd.pid'}\n"
-        "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM yes\nPermitRootLogin no\n"
-        "LogLevel INFO\nMaxStartups 20\n"
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)
-    server = subprocess.Popen([SSHD, "-D", "-f", str(config), "-E", str(log)])
-    try:
-        deadline = time.monotonic() + 10
-        while "Server listening" not in log.read_text() and time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"sshd exited: {log.read_text()}")
-            time.sleep(0.05)
-        yield port, log
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_sshd(tmp_path, extra_config="MaxStartups 20\n") as listening:
+        yield listening
 
 
 def agent_config(run: CollectorRun, workdir: Path, web_root: Path, sshd_log: Path) -> Path:
@@ -133,30 +109,10 @@ def start_agent(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
 
 @pytest.fixture
 def account() -> Iterator[tuple[str, str]]:
-    """A local account created during the test (the agent sees useradd run); removed afterwards."""
-    name, password = f"cgrules{secrets.token_hex(3)}", secrets.token_urlsafe(12)
-    try:
+    """A local account the test creates itself (the agent sees useradd run); removed afterwards."""
+    name, password = account_name("cgrules")
+    with removed_afterwards(name):
         yield name, password
-    finally:
-        subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
-
-
-def create_account(name: str, password: str) -> None:
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
-    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
-
-
-async def ssh_login(port: int, user: str, password: str) -> int:
-    assert SSHPASS is not None
-    assert SSH is not None
-    client = await asyncio.create_subprocess_exec(
-        SSHPASS, "-p", password, SSH, "-p", str(port),
-        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
-        "-o", "NumberOfPasswordPrompts=1", f"{user}@127.0.0.1", "true",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return await asyncio.wait_for(client.wait(), timeout=30)
 
 
 async def wait_for_heartbeat(run: CollectorRun, timeout_s: float = 60) -> None:
