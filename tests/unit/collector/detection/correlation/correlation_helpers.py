@@ -79,3 +79,25 @@ def feed(tracker: CorrelationTracker, rule_id: str, events: list[dict[str, Any]]
         moment = datetime.fromisoformat(event["@timestamp"])
         matches.extend(tracker.observe(rule_id, event, moment))
     return matches
+
+
+# A correlation of a correlation: many failed logins from one source, then a login that works.
+MANY_FAILURES_THEN_SUCCESS = """
+title: Many failed logins from one source
+id: 9a1c0000-0000-4000-8000-0000000000a1
+name: many_failed_logins
+correlation:
+  type: event_count
+  rules: ssh_failed_login
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 5}
+---
+title: Successful login after a brute force
+id: 9a1c0000-0000-4000-8000-0000000000a2
+correlation:
+  type: temporal_ordered
+  rules: [many_failed_logins, ssh_successful_login]
+  group-by: [source.ip]
+  timespan: 5m
+"""

@@ -24,6 +24,7 @@ from collector.detection.correlation import (
 )
 from tests.unit.collector.detection.correlation.correlation_helpers import (
     FAILED_ID,
+    MANY_FAILURES_THEN_SUCCESS,
     SUCCESS_ID,
     at,
     auth_event,
@@ -245,29 +246,8 @@ def test_redelivered_records_count_once() -> None:
     assert tracker.stats.duplicates == 8
 
 
-NESTED = """
-title: Many failed logins from one source
-id: 9a1c0000-0000-4000-8000-0000000000a1
-name: many_failed_logins
-correlation:
-  type: event_count
-  rules: ssh_failed_login
-  group-by: [source.ip]
-  timespan: 1m
-  condition: {gte: 5}
----
-title: Successful login after a brute force
-id: 9a1c0000-0000-4000-8000-0000000000a2
-correlation:
-  type: temporal_ordered
-  rules: [many_failed_logins, ssh_successful_login]
-  group-by: [source.ip]
-  timespan: 5m
-"""
-
-
 def test_nested_correlation_across_two_processes_matches_one_process() -> None:
-    correlations = load(NESTED)
+    correlations = load(MANY_FAILURES_THEN_SUCCESS)
     steps = []
     for index in range(4):
         source = f"198.51.100.{index}"

@@ -7,6 +7,7 @@ import pytest
 from collector.detection.correlation import CorrelationKind, CorrelationMatch, CorrelationTracker
 from tests.unit.collector.detection.correlation.correlation_helpers import (
     FAILED_ID,
+    MANY_FAILURES_THEN_SUCCESS,
     SUCCESS_ID,
     at,
     auth_event,
@@ -195,27 +196,6 @@ correlation:
 
     assert [m.value for m in matches] == [110.0]
     assert tracker.stats.observed == 2
-
-
-MANY_FAILURES_THEN_SUCCESS = """
-title: Many failed logins from one source
-id: 9a1c0000-0000-4000-8000-0000000000a1
-name: many_failed_logins
-correlation:
-  type: event_count
-  rules: ssh_failed_login
-  group-by: [source.ip]
-  timespan: 1m
-  condition: {gte: 5}
----
-title: Successful login after a brute force
-id: 9a1c0000-0000-4000-8000-0000000000a2
-correlation:
-  type: temporal_ordered
-  rules: [many_failed_logins, ssh_successful_login]
-  group-by: [source.ip]
-  timespan: 5m
-"""
 
 
 def test_correlation_of_a_correlation_fires_on_brute_force_then_success() -> None:
