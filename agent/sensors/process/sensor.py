@@ -144,16 +144,23 @@ class ProcessSensor:
                 f"{self.config.poll_interval_s:g}s misses short-lived processes",
             )
             return None
+        # Which listener runs: the compiled one, or the Python one where it was not built (no cargo at
+        # install), which costs ~8 MiB more.
+        details = [
+            "native listener"
+            if receiver.listener == "native"
+            else "Python listener (native one not installed)"
+        ]
         missing = []
         if self.config.realtime_priority and not receiver.realtime:
             missing.append("real-time priority")
         if not receiver.exec_opens:
             missing.append("fanotify")
         if missing:
-            self._health = SensorHealth(
-                status="ok",
-                detail=f"{' and '.join(missing)} refused: short-lived processes may lose their executable",
+            details.append(
+                f"{' and '.join(missing)} refused: short-lived processes may lose their executable"
             )
+        self._health = SensorHealth(status="ok", detail="; ".join(details))
         return receiver
 
     async def _observation(
