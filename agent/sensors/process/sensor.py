@@ -31,12 +31,13 @@ _KNOWN_PROCESSES_MAX = 65536
 class ProcessSensor:
     """Reports every exec (``exec``, type start) and process exit (``end``, type end, with exit code).
 
-    Source: the netlink proc connector, read by a small listener process (real-time priority, backed by
-    fanotify exec opens) that snapshots /proc the moment an exec is announced and hands batches to a
-    reader thread here (see :mod:`agent.sensors.process.listener` for why a process). Without it (no
-    privilege, no kernel support, or ``source: poll``), or if it dies, a psutil process-list comparison
-    every ``poll_interval_s``, reported as ``degraded``. Executable hashes are computed in a worker thread
-    and cached per file version. ``state_dir`` is unused: processes need no state across restarts.
+    Source: the netlink proc connector, read by a small listener process (compiled where installed,
+    else Python; real-time priority, backed by fanotify exec opens) that snapshots /proc the moment an
+    exec is announced and hands batches to a reader thread here (see :mod:`agent.sensors.process.listener`
+    for why a process). Without it (no privilege, no kernel support, or ``source: poll``), or if it dies,
+    a psutil process-list comparison every ``poll_interval_s``, reported as ``degraded``. Executable
+    hashes are computed in a worker thread and cached per file version. ``state_dir`` is unused:
+    processes need no state across restarts.
     """
 
     name = "process"
