@@ -20,9 +20,16 @@ from pathlib import Path
 import pytest
 
 from agent.sensors.process import ProcessConfig, ProcessSensor
+from agent.sensors.process import receiver as receiver_module
 from agent.sensors.process.channel import Receiver, loads
 from agent.sensors.process.procfs import ProcStat, read_args, read_link, read_stat
-from agent.sensors.process.receiver import ConnectorReceiver, Listener, listener_command, native_listener
+from agent.sensors.process.receiver import (
+    ConnectorReceiver,
+    ConnectorUnavailable,
+    Listener,
+    listener_command,
+    native_listener,
+)
 from agent.sensors.process.snapshotter import ExecSeen, ExitSeen, Failed, Seen
 from tests.unit.agent.sensors.harness import running as running_sensor
 
@@ -305,3 +312,42 @@ async def test_the_sensor_says_in_its_health_which_listener_runs(tmp_path: Path)
         "native listener" if native_listener() is not None else "Python listener (native one not installed)"
     )
     assert health.detail.split("; ")[0] == expected
+
+
+@pytest.mark.parametrize("broken", ["/bin/false", "/etc/hostname"])
+def test_a_native_listener_that_cannot_run_gives_way_to_the_python_one(
+    monkeypatch: pytest.MonkeyPatch, broken: str
+) -> None:
+    # /bin/false ends at once (as a binary linked against a newer C library would); /etc/hostname cannot
+    # be executed at all.
+    monkeypatch.setattr(receiver_module, "native_listener", lambda: broken)
+    receiver = ConnectorReceiver(65536, 0, True, 100, lambda: None)
+    receiver.start()
+    try:
+        assert receiver.listener == "python"
+        assert receiver.native_failure is not None
+        child = subprocess.Popen(["/bin/true"])
+        assert child.wait() == 0
+        deadline = time.monotonic() + 10
+        seen: list[Seen] = []
+        while not any(exec_of(child.pid)(item) for item in seen):
+            assert time.monotonic() < deadline, "the Python listener reported nothing"
+            time.sleep(0.05)
+            seen.extend(receiver.drain())
+    finally:
+        receiver.stop()
+    asked = ConnectorReceiver(65536, 0, True, 100, lambda: None, listener="native")
+    with pytest.raises(ConnectorUnavailable):
+        asked.start()
+
+
+async def test_the_sensor_says_why_the_native_listener_did_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(receiver_module, "native_listener", lambda: "/bin/false")
+    sensor = ProcessSensor(ProcessConfig(), tmp_path)
+    async with running_sensor(sensor):
+        health = sensor.health()
+    assert health.status == "ok"
+    assert health.detail is not None
+    assert health.detail.startswith("Python listener (native one did not start: the native listener ended")

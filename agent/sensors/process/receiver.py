@@ -94,6 +94,10 @@ class ConnectorUnavailable(OSError):
     """The proc connector could not be opened (no privilege, no kernel support)."""
 
 
+class _NotStarted(Exception):
+    """The listener could not be run, or ended before its first message."""
+
+
 class ConnectorReceiver:
     """Runs the listener process and a thread that moves its batches into a bounded deque.
 
@@ -103,7 +107,7 @@ class ConnectorReceiver:
     lost in the kernel), ``queue_drops`` (the consumer fell behind ``queue_size``), ``received``.
     ``stop`` ends the process and the thread; it is idempotent. ``listener`` chooses the compiled
     listener or the Python one (the same messages, see :mod:`agent.sensors.process.listener`); by default
-    the compiled one where it is installed.
+    the compiled one where it is installed, and the Python one where it is not or cannot run.
     """
 
     def __init__(
@@ -124,6 +128,8 @@ class ConnectorReceiver:
         self._thread: threading.Thread | None = None
         self.listener: Listener | None = listener
         """Which listener to run (None: the compiled one where installed); after ``start``, which runs."""
+        self.native_failure: str | None = None
+        """Why the compiled listener, installed, did not start (the Python one runs instead)."""
         self.realtime = False
         self.exec_opens = False
         self.ended = False
@@ -133,6 +139,31 @@ class ConnectorReceiver:
         self.received = 0
 
     def start(self) -> None:
+        requested = self.listener
+        try:
+            first = self._launch(requested)
+        except _NotStarted as error:
+            if requested is not None:  # this listener was asked for: no other
+                raise ConnectorUnavailable(str(error)) from error
+            # The compiled listener is there but cannot run here (a wheel built against a newer C
+            # library, a noexec mount…): the Python one does the same job.
+            log.warning("the native process listener did not start (%s): running the Python one", error)
+            self.native_failure = str(error)
+            try:
+                first = self._launch("python")
+            except _NotStarted as python_error:
+                raise ConnectorUnavailable(str(python_error)) from python_error
+        if isinstance(first, Failed):
+            self.stop()
+            raise ConnectorUnavailable(first.errno, first.reason)
+        self.realtime = isinstance(first, Started) and first.realtime
+        self.exec_opens = isinstance(first, Started) and first.exec_opens
+        self._thread = threading.Thread(target=self._read, name="proc-connector-reader", daemon=True)
+        self._thread.start()
+
+    def _launch(self, listener: Listener | None) -> object:
+        """Starts a listener (``_command``'s choice) and returns its first message; raises
+        :class:`_NotStarted` when it could not be run or ended before saying anything."""
         fanotify_fd = _open_fanotify()
         ours, theirs = socket.socketpair()
         try:
@@ -141,12 +172,15 @@ class ConnectorReceiver:
                 _enlarge(theirs, socket.SO_SNDBUF, _CHANNEL_BUFFER_BYTES)
                 _enlarge(ours, socket.SO_RCVBUF, _CHANNEL_BUFFER_BYTES)
                 arguments = [theirs.fileno(), *self._arguments, fanotify_fd]
-                self.listener, command = _command(self.listener, [str(value) for value in arguments])
-                self._process = subprocess.Popen(
-                    command,
-                    pass_fds=(theirs.fileno(),) if fanotify_fd < 0 else (theirs.fileno(), fanotify_fd),
-                    stdin=subprocess.DEVNULL,
-                )
+                self.listener, command = _command(listener, [str(value) for value in arguments])
+                try:
+                    self._process = subprocess.Popen(
+                        command,
+                        pass_fds=(theirs.fileno(),) if fanotify_fd < 0 else (theirs.fileno(), fanotify_fd),
+                        stdin=subprocess.DEVNULL,
+                    )
+                except OSError as error:
+                    raise _NotStarted(f"{command[0]}: {error}") from error
                 self._channel = Receiver(socket.socket(fileno=ours.detach()))
         finally:
             if fanotify_fd >= 0:  # the listener has its own copy: the group lives as long as it does
@@ -154,14 +188,12 @@ class ConnectorReceiver:
         if not self._channel.poll(_START_TIMEOUT_S):
             self.stop()
             raise ConnectorUnavailable("the listener process did not start in time")
-        first = loads(self._channel.recv_bytes())
-        if isinstance(first, Failed):
+        try:
+            return loads(self._channel.recv_bytes())
+        except (EOFError, OSError) as error:
+            status = self._process.wait(timeout=5)
             self.stop()
-            raise ConnectorUnavailable(first.errno, first.reason)
-        self.realtime = isinstance(first, Started) and first.realtime
-        self.exec_opens = isinstance(first, Started) and first.exec_opens
-        self._thread = threading.Thread(target=self._read, name="proc-connector-reader", daemon=True)
-        self._thread.start()
+            raise _NotStarted(f"the {self.listener} listener ended at start (status {status})") from error
 
     @property
     def exit_status(self) -> int | None:

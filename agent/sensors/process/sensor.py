@@ -145,13 +145,14 @@ class ProcessSensor:
                 f"{self.config.poll_interval_s:g}s misses short-lived processes",
             )
             return None
-        # Which listener runs: the compiled one, or the Python one where it was not built (no cargo at
-        # install), which costs ~8 MiB more.
-        details = [
-            "native listener"
-            if receiver.listener == "native"
-            else "Python listener (native one not installed)"
-        ]
+        # Which listener runs: the compiled one, or the Python one (~8 MiB more) where it was not built
+        # (no cargo at install) or could not run.
+        if receiver.listener == "native":
+            details = ["native listener"]
+        elif receiver.native_failure is not None:
+            details = [f"Python listener (native one did not start: {receiver.native_failure})"]
+        else:
+            details = ["Python listener (native one not installed)"]
         missing = []
         if self.config.realtime_priority and not receiver.realtime:
             missing.append("real-time priority")
