@@ -26,10 +26,18 @@ const FORK_SIZE: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcEvent {
     /// A new process (not thread): the only event that names a parent.
-    Fork { parent_pid: i32, pid: i32 },
-    Exec { pid: i32 },
+    Fork {
+        parent_pid: i32,
+        pid: i32,
+    },
+    Exec {
+        pid: i32,
+    },
     /// `exit_code` as the shell has it: the status passed to exit(), or 128 + the killing signal.
-    Exit { pid: i32, exit_code: i32 },
+    Exit {
+        pid: i32,
+        exit_code: i32,
+    },
 }
 
 fn check(result: libc::c_int) -> io::Result<libc::c_int> {

@@ -135,8 +135,9 @@ fn serve(channel: &mut UnixStream, arguments: &Arguments) -> io::Result<()> {
     // SAFETY: getppid cannot fail.
     while unsafe { libc::getppid() } == agent_pid {
         // SAFETY: the pointer and count describe `descriptors`.
-        let ready =
-            unsafe { libc::poll(descriptors.as_mut_ptr(), descriptors.len() as libc::nfds_t, PARENT_CHECK_MS) };
+        let ready = unsafe {
+            libc::poll(descriptors.as_mut_ptr(), descriptors.len() as libc::nfds_t, PARENT_CHECK_MS)
+        };
         if ready < 0 {
             let error = io::Error::last_os_error();
             if error.kind() == io::ErrorKind::Interrupted {
@@ -182,7 +183,9 @@ fn main() -> ExitCode {
         Ok(arguments) => arguments,
         Err(reason) => {
             eprintln!("canhgac-process-listener: {reason}");
-            eprintln!("usage: canhgac-process-listener CHANNEL_FD BUFFER_BYTES PRIORITY REPORT_EXITS FANOTIFY_FD");
+            eprintln!(
+                "usage: canhgac-process-listener CHANNEL_FD BUFFER_BYTES PRIORITY REPORT_EXITS FANOTIFY_FD"
+            );
             return ExitCode::from(2);
         }
     };

@@ -76,7 +76,8 @@ fn slice(raw: &[u8], start: usize, stop: isize) -> &[u8] {
 pub fn parse_stat(raw: &[u8]) -> Option<ProcStat> {
     let open_paren = raw.iter().position(|&byte| byte == b'(').map_or(-1, |at| at as isize);
     let close_paren = raw.iter().rposition(|&byte| byte == b')').map_or(-1, |at| at as isize);
-    let rest: Vec<&[u8]> = split_whitespace(slice(raw, (close_paren + 2) as usize, raw.len() as isize)).collect();
+    let rest: Vec<&[u8]> =
+        split_whitespace(slice(raw, (close_paren + 2) as usize, raw.len() as isize)).collect();
     let ppid = py_int(rest.get(1)?)?;
     let start_ticks = py_int(rest.get(19)?)?;
     Some(ProcStat {

@@ -24,6 +24,8 @@ pub struct ParentSnapshot {
     pub stat: ProcStat,
 }
 
+// Nearly every item is an exec: boxing it would only add an allocation per item.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Seen {
     Exec { process: ProcessSnapshot, parent: Option<ParentSnapshot> },
