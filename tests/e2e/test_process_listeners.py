@@ -366,3 +366,28 @@ def test_the_native_listener_stays_small() -> None:
     rss_kib = int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
     # ~2.2 MiB measured (1.2 of it the C library's shared code), against ~9.8 for `python -I -S`.
     assert rss_kib < 4096, f"the native listener holds {rss_kib} KiB"
+
+
+@pytest.mark.parametrize("listener", LISTENERS)
+def test_without_fanotify_a_process_gone_before_proc_is_read_keeps_only_its_parent(
+    monkeypatch: pytest.MonkeyPatch, listener: Listener
+) -> None:
+    # As under the systemd unit, which does not grant CAP_SYS_ADMIN: the agent hands over no descriptor.
+    monkeypatch.setattr(receiver_module, "_open_fanotify", lambda: -1)
+    run = Running(listener)
+    try:
+        assert not run.receiver.exec_opens
+        os.kill(run.pid, signal.SIGSTOP)
+        try:
+            child = subprocess.Popen(["/bin/true"])
+            assert child.wait() == 0
+        finally:
+            os.kill(run.pid, signal.SIGCONT)
+        seen = run.wait_for(exec_of(child.pid))
+    finally:
+        run.receiver.stop()
+    assert isinstance(seen, ExecSeen)
+    assert (seen.process.executable, seen.process.exe_key, seen.process.args) == (None, None, None)
+    assert seen.process.executable_source == "procfs"
+    assert seen.parent is not None
+    assert seen.parent.pid == os.getpid()
