@@ -5,12 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK := $(PY) deploy/stack/stack.py
 STAMP := $(VENV)/.installed
+NATIVE := agent/sensors/process/native
+# The compiled process listener is built by `pip install` (setuptools-rust) with rustup's cargo when there is
+# one; its build directory is kept out of the checkout so that a fresh clone reuses what was compiled.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/canhgac/cargo-target
 
 .PHONY: demo test lint stack stack-down bench clean venv system-deps
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(wildcard $(NATIVE)/src/*.rs)
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -25,6 +30,8 @@ demo: venv
 test: venv lint system-deps
 	@# The stack is set up (downloads, certificates, users) before pytest, outside any test's time limit.
 	$(STACK) up --name $${CANHGAC_TEST_STACK:-test} >/dev/null
+	@# The compiled listener's own tests (parsing, encoding), where cargo is installed.
+	if command -v cargo >/dev/null; then cargo test --quiet --release --manifest-path $(NATIVE)/Cargo.toml; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 system-deps:

@@ -3,7 +3,7 @@
 # Install the Canh Gác agent on a Debian/Ubuntu or RHEL-family (RHEL, Rocky, Alma, Oracle, CentOS Stream)
 # server.
 #
-#   sudo deploy/install-agent.sh --wheel dist/canhgac-0.1.0-py3-none-any.whl
+#   sudo deploy/install-agent.sh --wheel dist/canhgac-0.1.0-cp311-cp311-linux_x86_64.whl
 #   sudo deploy/install-agent.sh --source /path/to/checkout
 #   deploy/install-agent.sh --source . --dry-run        # print what would be done, change nothing
 #
@@ -11,6 +11,12 @@
 # puts the example configuration in /etc/canhgac/agent.yaml (never overwriting an existing one), the
 # systemd unit in /etc/systemd/system, and enables the service. The service is started only when the
 # configuration passes `canhgac-agent check-config` and is not the untouched example.
+#
+# The process sensor's compiled listener (canhgac-process-listener, Rust) is in the wheel when the machine
+# that built it had cargo (`pip wheel .`; build on the oldest distribution of the fleet: it links the C
+# library dynamically). With --source, pip builds it here when cargo is installed (rustup's
+# ~/.cargo/bin is looked in too). Without it the agent runs its Python listener, ~8 MiB more; the script
+# says which one the server got, and so does the sensor's health.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -82,6 +88,23 @@ install_config() {
     return 0
 }
 
+# rustup installs cargo in ~/.cargo/bin, which sudo's PATH leaves out.
+find_cargo() {
+    if ! command -v cargo >/dev/null && [[ -x "${HOME}/.cargo/bin/cargo" ]]; then
+        PATH="${PATH}:${HOME}/.cargo/bin"
+    fi
+}
+
+report_listener() {
+    if ((dry_run)); then return; fi
+    if [[ -x "${prefix}/bin/canhgac-process-listener" ]]; then
+        log "process listener: compiled (${prefix}/bin/canhgac-process-listener)"
+    else
+        log "warning: no compiled process listener (built only where cargo is installed): the agent runs"
+        log "  its Python listener, ~8 MiB more. Install cargo (https://rustup.rs) and reinstall to get it."
+    fi
+}
+
 install_unit() {
     run install -m 0644 "${SCRIPT_DIR}/systemd/${UNIT_NAME}" "${unit_dir}/${UNIT_NAME}"
     run systemctl daemon-reload
@@ -93,7 +116,9 @@ main() {
     if ((!dry_run)) && ((EUID != 0)); then die "run as root (or with --dry-run)"; fi
     log "OS family: $(os_family), packages with $(package_tool)"
     find_python
+    find_cargo
     install_package agent
+    report_listener
     install_doc agent.md
     relabel "${prefix}"
     check_auth_log

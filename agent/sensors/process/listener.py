@@ -10,6 +10,10 @@ in time (a VM's vCPU may be descheduled), it also follows fanotify exec opens (:
 descriptor the agent opened: :mod:`fanotify`) to know the program of a process that is already gone.
 Batches of ``Seen`` go to the agent as ``marshal`` data over a private socketpair inherited from it; it
 exits when the agent goes away.
+
+``agent/sensors/process/native`` is this listener compiled (Rust), ~8 MiB smaller: the receiver starts
+it where ``pip install`` built it and this one otherwise. Both must send the same messages
+(``tests/e2e/test_process_listeners.py``): a change here is made there too.
 """
 
 from __future__ import annotations

@@ -31,12 +31,13 @@ _KNOWN_PROCESSES_MAX = 65536
 class ProcessSensor:
     """Reports every exec (``exec``, type start) and process exit (``end``, type end, with exit code).
 
-    Source: the netlink proc connector, read by a small listener process (real-time priority, backed by
-    fanotify exec opens) that snapshots /proc the moment an exec is announced and hands batches to a
-    reader thread here (see :mod:`agent.sensors.process.listener` for why a process). Without it (no
-    privilege, no kernel support, or ``source: poll``), or if it dies, a psutil process-list comparison
-    every ``poll_interval_s``, reported as ``degraded``. Executable hashes are computed in a worker thread
-    and cached per file version. ``state_dir`` is unused: processes need no state across restarts.
+    Source: the netlink proc connector, read by a small listener process (compiled where installed,
+    else Python; real-time priority, backed by fanotify exec opens) that snapshots /proc the moment an
+    exec is announced and hands batches to a reader thread here (see :mod:`agent.sensors.process.listener`
+    for why a process). Without it (no privilege, no kernel support, or ``source: poll``), or if it dies,
+    a psutil process-list comparison every ``poll_interval_s``, reported as ``degraded``. Executable
+    hashes are computed in a worker thread and cached per file version. ``state_dir`` is unused:
+    processes need no state across restarts.
     """
 
     name = "process"
@@ -144,16 +145,24 @@ class ProcessSensor:
                 f"{self.config.poll_interval_s:g}s misses short-lived processes",
             )
             return None
+        # Which listener runs: the compiled one, or the Python one (~8 MiB more) where it was not built
+        # (no cargo at install) or could not run.
+        if receiver.listener == "native":
+            details = ["native listener"]
+        elif receiver.native_failure is not None:
+            details = [f"Python listener (native one did not start: {receiver.native_failure})"]
+        else:
+            details = ["Python listener (native one not installed)"]
         missing = []
         if self.config.realtime_priority and not receiver.realtime:
             missing.append("real-time priority")
         if not receiver.exec_opens:
             missing.append("fanotify")
         if missing:
-            self._health = SensorHealth(
-                status="ok",
-                detail=f"{' and '.join(missing)} refused: short-lived processes may lose their executable",
+            details.append(
+                f"{' and '.join(missing)} refused: short-lived processes may lose their executable"
             )
+        self._health = SensorHealth(status="ok", detail="; ".join(details))
         return receiver
 
     async def _observation(
