@@ -5,12 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK := $(PY) deploy/stack/stack.py
 STAMP := $(VENV)/.installed
+# Rust extensions build outside the checkout, so a fresh clone reuses compiled crates (pip install -e).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/canhgac/cargo-target
 
 .PHONY: demo test lint stack stack-down bench clean venv system-deps
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard collector/detection/native/Cargo.* collector/detection/native/src/*.rs)
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -50,4 +52,4 @@ soak: venv system-deps
 	$(PY) -m tests.faults.soak --minutes $(or $(MINUTES),10) --report benchmarks/results/soak.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info collector/detection/_prefilter_native.*.so
