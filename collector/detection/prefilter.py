@@ -222,23 +222,15 @@ class RouteIndex:
         groups = self._python_groups
         if groups is None:
             groups = self._python_groups = tuple(
-                (
-                    parent,
-                    tuple(
-                        (
-                            ref.parts[-1],
-                            ref,
-                            flat,
-                            _scanner(*self._literals[ref.dotted]),
-                            # equalities only: looked up inline, no call
-                            None if self._literals[ref.dotted][0] else self._literals[ref.dotted][1].get,
-                        )
-                        for ref, flat in fields
-                    ),
-                )
+                (parent, tuple(self._python_field(ref, flat) for ref, flat in fields))
                 for parent, fields in self._field_groups().items()
             )
         return groups
+
+    def _python_field(self, ref: FieldRef, flat: str | None) -> _Field:
+        contained, equal = self._literals[ref.dotted]
+        # a field with equalities only is looked up inline, with no call
+        return (ref.parts[-1], ref, flat, _scanner(contained, equal), None if contained else equal.get)
 
     @property
     def prefiltered_count(self) -> int:
