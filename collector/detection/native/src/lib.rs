@@ -130,10 +130,10 @@ impl NativeIndex {
                     None
                 } else {
                     let literals = contained.iter().map(|(literal, _)| literal.as_bytes());
-                    Some(
-                        AhoCorasick::new(literals)
-                            .map_err(|error| PyValueError::new_err(error.to_string()))?,
-                    )
+                    // No prefilter: field texts are short and an overlapping search restarts it at every
+                    // hit (worst case: candidates 12.8 -> 11.6 µs per event; Linux stream unchanged).
+                    let automaton = AhoCorasick::builder().prefilter(false).build(literals);
+                    Some(automaton.map_err(|error| PyValueError::new_err(error.to_string()))?)
                 };
                 for (_, clauses) in contained.iter().chain(equal.iter()) {
                     if clauses.iter().any(|&clause| clause >= clause_count) {
