@@ -172,8 +172,16 @@ class RouteIndex:
             for field_name, by_how in sorted(literals_by_field.items())
         }
         self._python_groups: tuple[tuple[tuple[str, ...], tuple[_Field, ...]], ...] | None = None
-        self._native = (
-            NativeIndex(
+        self._native = self._native_index(len(clause_ids)) if native else None
+
+    @property
+    def native(self) -> bool:
+        return self._native is not None
+
+    def _native_index(self, clause_count: int) -> NativeIndex | None:
+        """The Rust index over these tables; None (the Python scan) for a literal that is not UTF-8."""
+        try:
+            return NativeIndex(
                 [
                     (
                         list(parent),
@@ -185,17 +193,12 @@ class RouteIndex:
                     (anchor, list(alone), [(p, sorted(rest)) for p, rest in guarded])
                     for anchor, (alone, guarded) in self._filed.items()
                 ],
-                list(always),
+                list(self._always_positions),
                 list(self.rules),
-                len(clause_ids),
+                clause_count,
             )
-            if native
-            else None
-        )
-
-    @property
-    def native(self) -> bool:
-        return self._native is not None
+        except UnicodeEncodeError:  # a lone surrogate: YAML refuses them, a rule built in code may not
+            return None
 
     def _field_groups(self) -> dict[tuple[str, ...], list[tuple[FieldRef, str | None]]]:
         """Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each

@@ -4,6 +4,7 @@ shape, and the Python path for what the extension declines."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from collector.detection import DetectionEngine
 from collector.detection.event_view import EventView
 from collector.detection.prefilter import NATIVE_AVAILABLE, RouteIndex
+from collector.detection.requirements import CONTAINS
 from tests.unit.collector.detection.detection_helpers import engine_for_titled
 
 needs_native = pytest.mark.skipif(not NATIVE_AVAILABLE, reason="the native pre-filter extension is not built")
@@ -141,3 +143,19 @@ def test_a_route_without_literals(tmp_path: Path) -> None:
     index = RouteIndex(engine.rules_of_route("process_creation"), native=True)
     event = {"event": {"dataset": "canhgac.process", "action": "exec"}, "process": {"name": "x"}}
     assert [rule.title for rule in index.candidates(EventView(event))] == ["only null"]
+
+
+@needs_native
+def test_a_literal_that_is_not_utf8_keeps_the_python_scan(engine: DetectionEngine) -> None:
+    # YAML refuses lone surrogates, but a rule built otherwise may carry one: its route keeps the Python scan
+    rule = dataclasses.replace(
+        engine.rules_of_route("process_creation")[0],
+        requirement=(frozenset({("process.command_line", "a\ud800b", CONTAINS)}),),
+    )
+    index = RouteIndex([rule], native=True)
+    assert not index.native
+    event = {"event": {"dataset": "canhgac.process", "action": "exec"}}
+    event["process"] = {"command_line": "xA\ud800By"}
+    assert list(index.candidates(EventView(event))) == [rule]
+    event["process"] = {"command_line": "ab"}
+    assert list(index.candidates(EventView(event))) == []
