@@ -5,9 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK := $(PY) deploy/stack/stack.py
 STAMP := $(VENV)/.installed
-NATIVE := agent/sensors/process/native
-# The compiled process listener is built by `pip install` (setuptools-rust) with rustup's cargo when there is
-# one; its build directory is kept out of the checkout so that a fresh clone reuses what was compiled.
+# The Rust parts (the agent's process listener, the collector's pre-filter stage) are built by `pip install`
+# (setuptools-rust) with rustup's cargo when there is one; their build directory is kept out of the
+# checkout so that a fresh clone reuses what was compiled.
+LISTENER_CRATE := agent/sensors/process/native
+NATIVE := $(LISTENER_CRATE) collector/detection/native
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/canhgac/cargo-target
 
@@ -15,7 +17,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/canhgac/cargo-target
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(wildcard $(NATIVE)/src/*.rs)
+$(STAMP): pyproject.toml $(foreach crate,$(NATIVE),$(wildcard $(crate)/Cargo.* $(crate)/src/*.rs))
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -31,7 +33,7 @@ test: venv lint system-deps
 	@# The stack is set up (downloads, certificates, users) before pytest, outside any test's time limit.
 	$(STACK) up --name $${CANHGAC_TEST_STACK:-test} >/dev/null
 	@# The compiled listener's own tests (parsing, encoding), where cargo is installed.
-	if command -v cargo >/dev/null; then cargo test --quiet --release --manifest-path $(NATIVE)/Cargo.toml; fi
+	if command -v cargo >/dev/null; then cargo test --quiet --release --manifest-path $(LISTENER_CRATE)/Cargo.toml; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 system-deps:
@@ -57,4 +59,4 @@ soak: venv system-deps
 	$(PY) -m tests.faults.soak --minutes $(or $(MINUTES),10) --report benchmarks/results/soak.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info collector/detection/_prefilter_native.*.so

@@ -8,6 +8,10 @@ and one Aho-Corasick pass (plain ``in`` tests when a field has only a few litera
 containing a literal. A rule is a candidate when all its clauses are satisfied; rules are filed under
 their most selective clause so only rules whose first clause was hit are examined. The pre-filter may let
 through rules that then fail to match, never the reverse.
+
+The per-event stage runs in one call into the Rust extension ``_prefilter_native`` (built from
+``native/`` when cargo is present) over the same tables; without it, or for an event it declines (not a
+plain dict, text that is not valid UTF-8), the Python scan below does the same work.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ import ahocorasick
 from collector.detection.event_view import EventView, FieldRef
 from collector.detection.model import CompiledRule
 from collector.detection.requirements import CONTAINS, EQUALS, UNKNOWN, Clause
+
+try:
+    from collector.detection._prefilter_native import NativeIndex
+
+    NATIVE_AVAILABLE = True
+except ImportError:  # installed without cargo: the Python scan serves alone
+    NATIVE_AVAILABLE = False
+
+use_native = NATIVE_AVAILABLE
+"""Whether a RouteIndex built without ``native=`` uses the extension (tests run both implementations)."""
 
 Scanner = Callable[[str, set[int]], None]
 """Adds to the set the ids of the clauses that one lower-cased text of this field satisfies."""
@@ -114,7 +128,12 @@ def _scanner(contained: dict[str, tuple[int, ...]], equal: dict[str, tuple[int, 
 class RouteIndex:
     """The rules of one route, in load order, with their literal scanners. Immutable after construction."""
 
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    def __init__(self, rules: Sequence[CompiledRule], *, native: bool | None = None) -> None:
+        """``native``: use the Rust extension (default :data:`use_native`); ValueError if it is not built."""
+        if native is None:
+            native = use_native
+        if native and not NATIVE_AVAILABLE:
+            raise ValueError("the native pre-filter extension is not built (cargo was absent at install)")
         self.rules = tuple(rules)
         always: list[int] = []
         clause_ids: dict[Clause, int] = {}
@@ -145,37 +164,95 @@ class RouteIndex:
         self._anchors = frozenset(filed)
         self._always_positions = tuple(always)
         self._always_rules = tuple(self.rules[position] for position in always)
-        # Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each
-        # parent object is looked up once per event, not once per field under it.
-        groups: dict[tuple[str, ...], list[_Field]] = {}
-        for field_name, by_how in sorted(literals_by_field.items()):
+        # field -> (CONTAINS literals, EQUALS literals), each literal -> the ids of its clauses
+        self._literals = {
+            field_name: tuple(
+                {literal: tuple(ids) for literal, ids in by_how[how].items()} for how in (CONTAINS, EQUALS)
+            )
+            for field_name, by_how in sorted(literals_by_field.items())
+        }
+        self._python_groups: tuple[tuple[tuple[str, ...], tuple[_Field, ...]], ...] | None = None
+        self._native = self._native_index(len(clause_ids)) if native else None
+
+    @property
+    def native(self) -> bool:
+        return self._native is not None
+
+    def _native_index(self, clause_count: int) -> NativeIndex | None:
+        """The Rust index over these tables; None (the Python scan) for a literal that is not UTF-8."""
+        try:
+            return NativeIndex(
+                [
+                    (
+                        list(parent),
+                        [(ref.parts[-1], flat, ref, *self._literal_lists(ref)) for ref, flat in fields],
+                    )
+                    for parent, fields in self._field_groups().items()
+                ],
+                [
+                    (anchor, list(alone), [(p, sorted(rest)) for p, rest in guarded])
+                    for anchor, (alone, guarded) in self._filed.items()
+                ],
+                list(self._always_positions),
+                list(self.rules),
+                clause_count,
+            )
+        except UnicodeEncodeError:  # a lone surrogate: YAML refuses them, a rule built in code may not
+            return None
+
+    def _field_groups(self) -> dict[tuple[str, ...], list[tuple[FieldRef, str | None]]]:
+        """Fields grouped by their parent path ((), ("process",), ("process", "parent"), ...), so each
+        parent object is looked up once per event, not once per field under it; with each, the flat dotted
+        key a nested field may also be sent as (a top-level one was just read)."""
+        groups: dict[tuple[str, ...], list[tuple[FieldRef, str | None]]] = {}
+        for field_name in self._literals:
             ref = FieldRef(field_name)
-            contained, equal = (
-                {key: tuple(ids) for key, ids in by_how[how].items()} for how in (CONTAINS, EQUALS)
+            groups.setdefault(ref.parts[:-1], []).append((ref, field_name if len(ref.parts) > 1 else None))
+        return groups
+
+    def _literal_lists(
+        self, ref: FieldRef
+    ) -> tuple[list[tuple[str, list[int]]], list[tuple[str, list[int]]]]:
+        contained, equal = self._literals[ref.dotted]
+        return (
+            [(literal, list(ids)) for literal, ids in contained.items()],
+            [(literal, list(ids)) for literal, ids in equal.items()],
+        )
+
+    def _groups(self) -> tuple[tuple[tuple[str, ...], tuple[_Field, ...]], ...]:
+        """The Python scanners, built on first use: with the extension, only events it declines need them
+        (a race between threads builds them twice, harmlessly)."""
+        groups = self._python_groups
+        if groups is None:
+            groups = self._python_groups = tuple(
+                (parent, tuple(self._python_field(ref, flat) for ref, flat in fields))
+                for parent, fields in self._field_groups().items()
             )
-            groups.setdefault(ref.parts[:-1], []).append(
-                (
-                    ref.parts[-1],
-                    ref,
-                    # a nested field may also be sent as one flat dotted key; a top-level one was just read
-                    field_name if len(ref.parts) > 1 else None,
-                    _scanner(contained, equal),
-                    None if contained else equal.get,  # equalities only: looked up inline, no call
-                )
-            )
-        self._groups = tuple((parent, tuple(fields)) for parent, fields in groups.items())
+        return groups
+
+    def _python_field(self, ref: FieldRef, flat: str | None) -> _Field:
+        contained, equal = self._literals[ref.dotted]
+        # a field with equalities only is looked up inline, with no call
+        return (ref.parts[-1], ref, flat, _scanner(contained, equal), None if contained else equal.get)
 
     @property
     def prefiltered_count(self) -> int:
         return len(self.rules) - len(self._always_positions)
 
     def candidates(self, view: EventView) -> Sequence[CompiledRule]:
+        if self._native is not None:
+            found = self._native.candidates(view)
+            if found is not None:
+                return found
+        return self._python_candidates(view)
+
+    def _python_candidates(self, view: EventView) -> Sequence[CompiledRule]:
         # Clause ids in a set, not bits of one wide integer: a route of a thousand rules has thousands of
         # clauses, and every OR or AND of such integers costs time in proportion to all of them.
         satisfied: set[int] = set()
         event = view.event
         known = view.lowered_texts
-        for parent_parts, fields in self._groups:
+        for parent_parts, fields in self._groups():
             # EventView.lowered's plain-dict, plain-string path inlined (one call per field saved); any
             # other shape (lists, numbers, flat dotted keys) takes the general path, lowered().
             node: Any = event

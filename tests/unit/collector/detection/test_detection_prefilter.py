@@ -7,10 +7,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from collector.detection.event_view import EventView
 from collector.detection.prefilter import RouteIndex
 from collector.detection.requirements import CONTAINS, NEVER, UNKNOWN, all_of, any_of, literal_clause
 from tests.unit.collector.detection.detection_helpers import engine_for, process_event, rule_text, titles
+
+pytestmark = pytest.mark.usefixtures("prefilter_native")  # each test runs on both implementations
 
 WORDS = ["curl", "wget", "/tmp/", "/bin/sh", "base64", "-d", "nc", "python", "-c", "/dev/tcp", "x", "AAAA"]
 WORDS += ["CURL", "/TMP/", "Base64", "-C"]  # upper case: for the case-sensitive regexes
@@ -78,13 +82,16 @@ def test_requirement_algebra() -> None:
     assert all_of([NEVER, curl])[0] == frozenset()  # an unsatisfiable clause is the most selective
 
 
-def test_case_insensitive_regex_with_s_requires_its_whole_word(tmp_path: Path) -> None:
+def test_case_insensitive_regex_with_s_requires_its_whole_word(
+    tmp_path: Path, prefilter_native: bool
+) -> None:
     # Under (?i) RE2 matches "s" with U+017F (long s) too, which lower() leaves as it is: the rule needs
     # "set" or "\u017fet", not just "et" (what it needed when runs were cut at "s").
     rule = rule_text("sel:\n  process.command_line|re: '(?i)set.*&&'\ncondition: sel")
     engine = engine_for(tmp_path, rule)
     index = RouteIndex(engine.rules_of_route("process_creation"))
     assert index.prefiltered_count == 1
+    assert index.native == prefilter_native
     for command in ["SET a && b", "\u017fET a && b", "x=1 & sEt a&&b"]:
         event = process_event(command_line=command)
         assert [rule.title for rule in index.candidates(EventView(event))] == ["test rule"], command

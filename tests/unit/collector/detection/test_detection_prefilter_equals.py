@@ -32,9 +32,11 @@ RULES = {
     "condition: a and b",
 }
 
+pytestmark = pytest.mark.usefixtures("prefilter_native")  # each test runs on both implementations
+
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> DetectionEngine:
+def engine(tmp_path_factory: pytest.TempPathFactory, prefilter_native: bool) -> DetectionEngine:
     return engine_for_titled(tmp_path_factory.mktemp("equals"), RULES)
 
 
@@ -81,8 +83,8 @@ def test_whole_values_become_equality_tests(engine: DetectionEngine) -> None:
 def test_equality_index_agrees_with_the_rules(
     engine: DetectionEngine, process: dict[str, Any], expected: list[str]
 ) -> None:
-    pid = process.pop("pid", 1)
-    assert _matched(engine, process_event(pid=pid, **process)) == expected
+    fields = {"pid": 1, **process}  # a copy: the parameters are shared by both implementations' runs
+    assert _matched(engine, process_event(**fields)) == expected
 
 
 def test_flat_dotted_key_is_looked_up_too(engine: DetectionEngine) -> None:

@@ -30,9 +30,11 @@ RULES |= {
     "condition: a and b",
 }
 
+pytestmark = pytest.mark.usefixtures("prefilter_native")  # each test runs on both implementations
+
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> DetectionEngine:
+def engine(tmp_path_factory: pytest.TempPathFactory, prefilter_native: bool) -> DetectionEngine:
     return engine_for_titled(tmp_path_factory.mktemp("scan"), RULES)
 
 
@@ -78,8 +80,9 @@ def test_every_shape_reaches_the_rules(
     assert _matched(engine, event) == expected
 
 
-def test_short_literals_rule_out_and_let_through(engine: DetectionEngine) -> None:
+def test_short_literals_rule_out_and_let_through(engine: DetectionEngine, prefilter_native: bool) -> None:
     index = RouteIndex(engine.rules_of_route("process_creation"))
+    assert index.native == prefilter_native
     assert index.prefiltered_count == len(RULES)
     nothing = index.candidates(EventView(_exec(process={"command_line": "no special characters"})))
     assert list(nothing) == []
