@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from tests.support.es import EsAccess
 from tests.support.kafka import KafkaAccess
+from tests.support.leftovers import remove_stale_test_data
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = REPO / "deploy" / "stack" / "stack.py"
@@ -88,7 +90,8 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    """The test stack (name ``test``, its own ports); left running at the end so the next run starts fast."""
+    """The test stack (name ``test``, its own ports); left running at the end so the next run starts fast,
+    with what earlier runs left in Elasticsearch removed (:mod:`tests.support.leftovers`)."""
     name = os.environ.get("CANHGAC_TEST_STACK", "test")
     result = subprocess.run(
         [sys.executable, str(STACK_SCRIPT), "up", "--name", name, "--json"],
@@ -98,13 +101,16 @@ def stack() -> Stack:
     )
     settings = json.loads(result.stdout)
     es_keys = ("ca_file", "es_auth", "es_users")
-    return Stack(
+    stack = Stack(
         name=name,
         kafka_bootstrap=settings["kafka_bootstrap"],
         es_url=settings["es_url"],
         settings=settings,
         es_settings={key: settings[key] for key in es_keys if key in settings},
     )
+    # Indices left by earlier runs' failed or killed tests would add up to Elasticsearch's shard limit.
+    asyncio.run(remove_stale_test_data(stack.es))
+    return stack
 
 
 @pytest.fixture(scope="session")
