@@ -166,6 +166,7 @@ class _Reads:
         for future in self._submitted:
             self._scanner._check()
             yield future.result()
+        self._scanner._check()  # aborted while the last task was hashed: the scan is not complete either
         if self._task:  # a small batch, or no pool at all
             yield self._scanner._read_inline(self._task)
 
