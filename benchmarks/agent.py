@@ -126,14 +126,17 @@ def measure_fim_baseline(results: dict[str, float]) -> None:
 # --- delivery throughput and CPU -------------------------------------------------------------------------
 
 
-def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float) -> dict[str, Any]:
+def run_harness(
+    kafka: KafkaAccess, work: Path, name: str, count: int, rate: float, tree: Path = REPO
+) -> dict[str, Any]:
+    """``tree``'s delivery harness on a fresh topic and state directory; its JSON report."""
     topic = f"bench.agent.{name}.{uuid.uuid4().hex[:8]}"
     asyncio.run(create_topic(kafka, topic))
     config = write_config(work / f"{name}.yaml", kafka, topic, work / f"{name}-state", {})
     completed = subprocess.run(
         [
             sys.executable,
-            str(REPO / "tests" / "integration" / "agent_harness.py"),
+            str(tree / "tests" / "integration" / "agent_harness.py"),
             "--config",
             str(config),
             "--count",
@@ -142,7 +145,7 @@ def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float)
             str(rate),
             "--report",
         ],
-        cwd=REPO,
+        cwd=tree,  # so that the tree's own agent package is the one imported
         # The allocator `canhgac-agent run` restarts on (agent.memory.restart_with_system_malloc); the
         # harness does not go through the command, so it is given the same one here.
         env={**os.environ, "PYTHONMALLOC": "malloc"},
@@ -153,13 +156,13 @@ def _harness(kafka: KafkaAccess, work: Path, name: str, count: int, rate: float)
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"agent harness failed ({completed.returncode}): {completed.stderr[-1000:]}")
+        raise RuntimeError(f"{tree}: harness failed ({completed.returncode}): {completed.stderr[-1000:]}")
     report: dict[str, Any] = orjson.loads(lines[-1])
     return report
 
 
 def measure_delivery(results: dict[str, float], kafka: KafkaAccess, work: Path) -> None:
-    flat_out = _harness(kafka, work, "throughput", THROUGHPUT_EVENTS, 0)
+    flat_out = run_harness(kafka, work, "throughput", THROUGHPUT_EVENTS, 0)
     _print(
         "agent_events_per_s",
         flat_out["events_per_s"],
@@ -168,7 +171,7 @@ def measure_delivery(results: dict[str, float], kafka: KafkaAccess, work: Path) 
         f"({flat_out['events']} events in {flat_out['seconds']}s, "
         f"{flat_out['cpu_percent_of_one_core']}% of a core)",
     )
-    steady = _harness(kafka, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
+    steady = run_harness(kafka, work, "steady", STEADY_RATE * STEADY_S, STEADY_RATE)
     _print(
         "agent_cpu_percent_at_1000_eps",
         steady["cpu_percent_of_one_core"],

@@ -15,47 +15,23 @@ each tree's runs at the end. Copy a tree that is being edited aside first: a run
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.agent_process import stack_connection, write_config  # noqa: E402
-from tests.integration.agent_harness import create_topic  # noqa: E402
+from benchmarks.agent import run_harness  # noqa: E402
+from benchmarks.agent_process import stack_connection  # noqa: E402
 from tests.support.kafka import KafkaAccess  # noqa: E402
 
 
 def run_tree(tree: Path, kafka: KafkaAccess, work: Path, count: int, rate: float) -> dict[str, Any]:
-    name = f"pairs.{uuid.uuid4().hex[:8]}"
-    asyncio.run(create_topic(kafka, name))
-    config = write_config(work / f"{name}.yaml", kafka, name, work / f"{name}-state", {})
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(tree / "tests" / "integration" / "agent_harness.py"),
-            *("--config", str(config), "--count", str(count), "--rate", str(rate), "--report"),
-        ],
-        cwd=tree,
-        env={**os.environ, "PYTHONMALLOC": "malloc"},  # as benchmarks/agent.py runs it
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"{tree}: harness failed ({completed.returncode}): {completed.stderr[-1000:]}")
-    report: dict[str, Any] = orjson.loads(lines[-1])
-    return report
+    return run_harness(kafka, work, f"pairs.{uuid.uuid4().hex[:8]}", count, rate, tree)
 
 
 def main() -> None:
